@@ -1,0 +1,65 @@
+"""Installation settings, read from the environment (prefix ``CAREWATCH_``)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger(__name__)
+
+
+class Settings(BaseSettings):
+    """Where the installation keeps its data and how it talks to the outside."""
+
+    model_config = SettingsConfigDict(env_prefix="CAREWATCH_", extra="forbid")
+
+    data_dir: Path = Field(
+        Path("var"), description="Folder for the SQLite database, keys and other local state."
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL; defaults to a SQLite file in data_dir. "
+        "Use postgresql+psycopg://… in production.",
+    )
+    secret_key: SecretStr | None = Field(
+        None, description="Flask session key; generated once into data_dir when unset."
+    )
+    timezone: str = Field("Asia/Shanghai", description="Default facility time zone.")
+    session_cookie_secure: bool = Field(
+        True, description="Send the session cookie only over HTTPS (browsers allow localhost)."
+    )
+    host: str = Field("127.0.0.1", description="Address the web server binds.")
+    port: int = Field(8000, ge=1, le=65535, description="Port the web server binds.")
+    web_workers: int = Field(4, ge=1, le=64, description="Worker processes of the web server.")
+    web_threads: int = Field(4, ge=1, le=64, description="Threads per web worker.")
+
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'carewatch.db').resolve()}"
+
+    def resolved_secret_key(self) -> str:
+        """The session key, created with owner-only permissions on first use."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+            log.info("generated a new session key in %s", path)
+        return path.read_text().strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,129 @@
+"""Policy values with the defaults of the national and local rules (see the policy digest).
+
+Every number a rule uses lives here, so that a locality profile can override it. A
+profile stores only the values it changes; :func:`load_policy` merges them over these
+defaults and validates the result.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import time
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class ClassType(enum.StrEnum):
+    """Class types of the national setting standard (托育机构设置标准)."""
+
+    INFANT = "infant"  # 乳儿班
+    TODDLER = "toddler"  # 托小班
+    OLDER = "older"  # 托大班
+    MIXED = "mixed"  # 混合班
+
+
+class ClassRule(BaseModel):
+    """Age band, size limit and caregiver ratio for one class type."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_age_months: int = Field(ge=0, le=48, description="Youngest age, in whole months.")
+    max_age_months: int = Field(
+        ge=1, le=48, description="Age, in whole months, at which a child has outgrown the class."
+    )
+    max_children: int = Field(ge=1, le=60, description="Most children in one class.")
+    children_per_caregiver: int = Field(
+        ge=1, le=30, description="Children one caregiver on duty may look after."
+    )
+
+    @model_validator(mode="after")
+    def _band(self) -> ClassRule:
+        if self.min_age_months >= self.max_age_months:
+            raise ValueError("min_age_months must be below max_age_months")
+        return self
+
+
+def _default_class_rules() -> dict[ClassType, ClassRule]:
+    return {
+        ClassType.INFANT: ClassRule(
+            min_age_months=6, max_age_months=12, max_children=10, children_per_caregiver=3
+        ),
+        ClassType.TODDLER: ClassRule(
+            min_age_months=12, max_age_months=24, max_children=15, children_per_caregiver=5
+        ),
+        ClassType.OLDER: ClassRule(
+            min_age_months=24, max_age_months=36, max_children=20, children_per_caregiver=7
+        ),
+        # The standard sets no ratio for mixed classes; 1:5 is the documented default.
+        ClassType.MIXED: ClassRule(
+            min_age_months=18, max_age_months=36, max_children=18, children_per_caregiver=5
+        ),
+    }
+
+
+class AttendancePolicy(BaseModel):
+    """Door and day rules."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    late_pickup_grace_minutes: int = Field(
+        0, ge=0, le=240, description="Minutes after closing before a pick-up counts as late."
+    )
+    service_weekdays: list[int] = Field(
+        [0, 1, 2, 3, 4], description="Weekdays the facility serves (Monday is 0)."
+    )
+    past_correction_needs_reason: bool = Field(
+        True, description="A change to a past day's record needs a written reason."
+    )
+    ratio_staff_roles: list[str] = Field(
+        ["caregiver"], description="Staff roles whose duty counts toward the caregiver ratio."
+    )
+    max_child_age_months: int = Field(
+        72, ge=36, le=120, description="Oldest plausible age for a child record, in months."
+    )
+
+
+class LoginPolicy(BaseModel):
+    """Login throttling."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_failures: int = Field(5, ge=1, le=100, description="Failed logins allowed per window.")
+    window_minutes: int = Field(15, ge=1, le=1440, description="Throttle window length.")
+
+
+class Policy(BaseModel):
+    """All policy values of one locality profile."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    classes: dict[ClassType, ClassRule] = Field(default_factory=_default_class_rules)
+    attendance: AttendancePolicy = Field(default_factory=AttendancePolicy)
+    login: LoginPolicy = Field(default_factory=LoginPolicy)
+    default_opening: time = Field(time(7, 30), description="Default opening time.")
+    default_closing: time = Field(time(17, 30), description="Default closing time.")
+
+    def class_rule(self, class_type: ClassType | str) -> ClassRule:
+        """The rule for a class type."""
+        return self.classes[ClassType(class_type)]
+
+
+DEFAULT_POLICY = Policy()
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_policy(overrides: dict[str, Any] | None) -> Policy:
+    """Merge a profile's overrides over the defaults and validate the result."""
+    if not overrides:
+        return DEFAULT_POLICY
+    return Policy.model_validate(_merge(DEFAULT_POLICY.model_dump(mode="json"), overrides))

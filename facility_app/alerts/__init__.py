@@ -1,0 +1,1 @@
+"""Alerts a director must act on."""

@@ -1,0 +1,1 @@
+"""Attendance at the door: check-in, check-out, absences and the end of the day."""

@@ -1,0 +1,1 @@
+"""Children, their enrolments, guardians and authorised pick-up persons."""

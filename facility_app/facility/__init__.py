@@ -1,0 +1,1 @@
+"""The facility profile, its classes, its policy profile and its service calendar."""

@@ -1,0 +1,47 @@
+"""Imports every model so that the metadata is complete (Alembic, tests, create_all)."""
+
+from facility_app.accounts.models import LoginAttempt, Role, User
+from facility_app.alerts.models import Alert, AlertKind, Severity
+from facility_app.attendance.models import AbsenceReason, AttendanceRecord, AttendanceStatus
+from facility_app.audit.models import AuditEntry
+from facility_app.children.models import CareType, Child, Enrolment, Guardian, Sex
+from facility_app.facility.models import (
+    ClassRoom,
+    ClosedDay,
+    Facility,
+    Grade,
+    Ownership,
+    PolicyProfile,
+)
+from facility_app.ratio.models import BreachKind, ClassBreach
+from facility_app.staff.models import ClassAssignment, DutySession, Staff, StaffRole
+
+__all__ = [
+    "AbsenceReason",
+    "Alert",
+    "AlertKind",
+    "AttendanceRecord",
+    "AttendanceStatus",
+    "AuditEntry",
+    "BreachKind",
+    "CareType",
+    "Child",
+    "ClassAssignment",
+    "ClassBreach",
+    "ClassRoom",
+    "ClosedDay",
+    "DutySession",
+    "Enrolment",
+    "Facility",
+    "Grade",
+    "Guardian",
+    "LoginAttempt",
+    "Ownership",
+    "PolicyProfile",
+    "Role",
+    "Severity",
+    "Sex",
+    "Staff",
+    "StaffRole",
+    "User",
+]

@@ -1,0 +1,1 @@
+"""Class size and caregiver ratio: the rules, the live status and the breach history."""

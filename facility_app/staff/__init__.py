@@ -1,0 +1,1 @@
+"""Staff, their class assignments and their duty sessions."""

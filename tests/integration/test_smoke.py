@@ -1,0 +1,26 @@
+"""The app starts on a migrated database and signs a director in."""
+
+from __future__ import annotations
+
+from facility_app.accounts.models import Role
+
+
+def test_director_signs_in_and_sees_today(client, auth, build, session):
+    fac = build.facility()
+    build.room(fac)
+    director = build.user(Role.DIRECTOR)
+    session.commit()
+    response = auth.login(director)
+    assert response.status_code == 302
+    page = client.get("/today")
+    assert page.status_code == 200
+    assert "阳光托育中心" in page.get_data(as_text=True)
+
+
+def test_wrong_password_is_refused(client, auth, build, session):
+    build.facility()
+    director = build.user(Role.DIRECTOR)
+    session.commit()
+    response = auth.login(director, password="wrong password")
+    assert response.status_code == 401
+    assert client.get("/today").status_code == 302
