@@ -51,33 +51,64 @@ class Builder:
         return fac
 
     def room(
-        self, fac: Facility, class_type: ClassType = ClassType.TODDLER, capacity: int | None = None,
+        self,
+        fac: Facility,
+        class_type: ClassType = ClassType.TODDLER,
+        capacity: int | None = None,
         name: str | None = None,
     ) -> ClassRoom:
         """A class of the given type, at its policy size limit unless told otherwise."""
         limit = fac.policy().class_rule(class_type).max_children
         return facilities.save_class(
-            self.session, SYSTEM, fac, now=self.now, name=name or f"班级{next(_seq)}",
-            class_type=class_type, capacity=capacity or limit,
+            self.session,
+            SYSTEM,
+            fac,
+            now=self.now,
+            name=name or f"班级{next(_seq)}",
+            class_type=class_type,
+            capacity=capacity or limit,
         )
 
     def child(
-        self, fac: Facility, room: ClassRoom, *, birth_date: date, name: str | None = None,
-        start: date | None = None, end: date | None = None,
-        care_type: CareType = CareType.FULL_DAY, guardians: int = 2,
+        self,
+        fac: Facility,
+        room: ClassRoom,
+        *,
+        birth_date: date,
+        name: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        care_type: CareType = CareType.FULL_DAY,
+        guardians: int = 2,
     ) -> Child:
         """A child enrolled in a class, with guardians who may pick up."""
         kid = children.save_child(
-            self.session, SYSTEM, fac, now=self.now, name=name or f"孩子{next(_seq)}",
-            sex=Sex.FEMALE, birth_date=birth_date,
+            self.session,
+            SYSTEM,
+            fac,
+            now=self.now,
+            name=name or f"孩子{next(_seq)}",
+            sex=Sex.FEMALE,
+            birth_date=birth_date,
         )
         children.add_enrolment(
-            self.session, SYSTEM, fac, kid, now=self.now, class_id=room.id, care_type=care_type,
-            start_date=start or facilities.today(fac, self.now), end_date=end,
+            self.session,
+            SYSTEM,
+            fac,
+            kid,
+            now=self.now,
+            class_id=room.id,
+            care_type=care_type,
+            start_date=start or facilities.today(fac, self.now),
+            end_date=end,
         )
         for i in range(guardians):
             children.save_guardian(
-                self.session, SYSTEM, kid, now=self.now, name=f"家长{i + 1}",
+                self.session,
+                SYSTEM,
+                kid,
+                now=self.now,
+                name=f"家长{i + 1}",
                 relationship="mother" if i == 0 else "father",
             )
         self.session.flush()
@@ -85,18 +116,31 @@ class Builder:
         return kid
 
     def staff(
-        self, fac: Facility, role: StaffRole = StaffRole.CAREGIVER, classes: list[int] | None = None,
+        self,
+        fac: Facility,
+        role: StaffRole = StaffRole.CAREGIVER,
+        classes: list[int] | None = None,
         name: str | None = None,
     ) -> Staff:
         """A staff member hired a year ago, assigned to classes."""
         return staff_service.save_staff(
-            self.session, SYSTEM, fac, now=self.now, name=name or f"老师{next(_seq)}", role=role,
-            hire_date=date(2020, 1, 1), class_ids=classes or [],
+            self.session,
+            SYSTEM,
+            fac,
+            now=self.now,
+            name=name or f"老师{next(_seq)}",
+            role=role,
+            hire_date=date(2020, 1, 1),
+            class_ids=classes or [],
         )
 
     def user(self, role: Role, *, staff: Staff | None = None, username: str | None = None) -> User:
         """A user account with the shared test password."""
         return create_user(
-            self.session, username=username or f"{role.value}{next(_seq)}", password=PASSWORD,
-            role=role, display_name=role.value, staff_id=staff.id if staff else None,
+            self.session,
+            username=username or f"{role.value}{next(_seq)}",
+            password=PASSWORD,
+            role=role,
+            display_name=role.value,
+            staff_id=staff.id if staff else None,
         )

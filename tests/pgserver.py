@@ -59,16 +59,46 @@ class PostgresServer:
     def start(self) -> None:
         """Create the cluster and start the server; wait until it accepts connections."""
         subprocess.run(
-            [*self._as_user, str(self.bindir / "initdb"), "-D", str(self.datadir), "-U",
-             "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
-            check=True, capture_output=True,
+            [
+                *self._as_user,
+                str(self.bindir / "initdb"),
+                "-D",
+                str(self.datadir),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ],
+            check=True,
+            capture_output=True,
         )
         self.proc = subprocess.Popen(
-            [*self._as_user, str(self.bindir / "postgres"), "-D", str(self.datadir),
-             "-p", str(self.port), "-h", "127.0.0.1", "-k", str(self.root),
-             "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-             "-c", "max_connections=200"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                *self._as_user,
+                str(self.bindir / "postgres"),
+                "-D",
+                str(self.datadir),
+                "-p",
+                str(self.port),
+                "-h",
+                "127.0.0.1",
+                "-k",
+                str(self.root),
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=200",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
