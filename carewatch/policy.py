@@ -8,7 +8,9 @@ defaults and validates the result.
 from __future__ import annotations
 
 import enum
+import json
 from datetime import time
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -26,7 +28,7 @@ class ClassType(enum.StrEnum):
 class ClassRule(BaseModel):
     """Age band, size limit and caregiver ratio for one class type."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     min_age_months: int = Field(ge=0, le=48, description="Youngest age, in whole months.")
     max_age_months: int = Field(
@@ -65,7 +67,7 @@ def _default_class_rules() -> dict[ClassType, ClassRule]:
 class AttendancePolicy(BaseModel):
     """Door and day rules."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     late_pickup_grace_minutes: int = Field(
         0, ge=0, le=240, description="Minutes after closing before a pick-up counts as late."
@@ -87,7 +89,7 @@ class AttendancePolicy(BaseModel):
 class LoginPolicy(BaseModel):
     """Login throttling."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     max_failures: int = Field(5, ge=1, le=100, description="Failed logins allowed per window.")
     window_minutes: int = Field(15, ge=1, le=1440, description="Throttle window length.")
@@ -96,7 +98,7 @@ class LoginPolicy(BaseModel):
 class Policy(BaseModel):
     """All policy values of one locality profile."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     classes: dict[ClassType, ClassRule] = Field(default_factory=_default_class_rules)
     attendance: AttendancePolicy = Field(default_factory=AttendancePolicy)
@@ -126,4 +128,11 @@ def load_policy(overrides: dict[str, Any] | None) -> Policy:
     """Merge a profile's overrides over the defaults and validate the result."""
     if not overrides:
         return DEFAULT_POLICY
-    return Policy.model_validate(_merge(DEFAULT_POLICY.model_dump(mode="json"), overrides))
+    return _load_cached(json.dumps(overrides, sort_keys=True))
+
+
+@lru_cache(maxsize=64)
+def _load_cached(overrides_json: str) -> Policy:
+    # Policies are read on every check-in; validating once per distinct profile is enough.
+    merged = _merge(DEFAULT_POLICY.model_dump(mode="json"), json.loads(overrides_json))
+    return Policy.model_validate(merged)

@@ -187,33 +187,43 @@ def refresh_breaches(
         row = stored.pop((p.kind, p.started_at), None)
         if row is None:
             row = ClassBreach(class_id=room.id, day=day, kind=p.kind, started_at=p.started_at)
+            _copy(p, row)
             session.add(row)
-            kind = (
-                AlertKind.RATIO_BREACH if p.kind == BreachKind.RATIO else AlertKind.CAPACITY_BREACH
-            )
-            raise_alert(
-                session,
-                facility_id=facility.id,
-                kind=kind,
-                severity=Severity.CRITICAL,
-                now=now,
-                class_id=room.id,
-                params={
-                    "class": room.name,
-                    "children": p.peak_children,
-                    "caregivers": p.min_caregivers,
-                    "limit": p.limit,
-                    "at": p.started_at.isoformat(),
-                },
-                dedup_key=f"breach:{room.id}:{p.kind.value}:{p.started_at.isoformat()}",
-            )
-        row.ended_at, row.peak_children = p.ended_at, p.peak_children
-        row.min_caregivers, row.limit = p.min_caregivers, p.limit
+            _alert_new_breach(session, facility, room, p, now)
+        else:
+            _copy(p, row)
         result.append(row)
     for gone in stored.values():
         session.delete(gone)
     session.flush()
     return result
+
+
+def _copy(period: BreachPeriod, row: ClassBreach) -> None:
+    row.ended_at, row.peak_children = period.ended_at, period.peak_children
+    row.min_caregivers, row.limit = period.min_caregivers, period.limit
+
+
+def _alert_new_breach(
+    session: Session, facility: Facility, room: ClassRoom, p: BreachPeriod, now: datetime
+) -> None:
+    kind = AlertKind.RATIO_BREACH if p.kind == BreachKind.RATIO else AlertKind.CAPACITY_BREACH
+    raise_alert(
+        session,
+        facility_id=facility.id,
+        kind=kind,
+        severity=Severity.CRITICAL,
+        now=now,
+        class_id=room.id,
+        params={
+            "class": room.name,
+            "children": p.peak_children,
+            "caregivers": p.min_caregivers,
+            "limit": p.limit,
+            "at": p.started_at.isoformat(),
+        },
+        dedup_key=f"breach:{room.id}:{p.kind.value}:{p.started_at.isoformat()}",
+    )
 
 
 def breaches(session: Session, class_ids: list[int], start: date, end: date) -> list[ClassBreach]:
