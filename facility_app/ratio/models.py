@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index
+from sqlalchemy import ForeignKey, Index, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carewatch.db import Base, str_enum
@@ -33,4 +33,7 @@ class ClassBreach(Base):
     min_caregivers: Mapped[int]
     limit: Mapped[int]
 
-    __table_args__ = (Index("ix_class_breach_class_day", "class_id", "day"),)
+    __table_args__ = (
+        Index("ix_class_breach_class_day", "class_id", "day"),
+        UniqueConstraint("class_id", "kind", "started_at"),
+    )

@@ -171,6 +171,9 @@ def refresh_breaches(
     session: Session, facility: Facility, room: ClassRoom, day: date, *, now: datetime
 ) -> list[ClassBreach]:
     """Rebuild a class's stored breaches for a day and alert on any that are new."""
+    # Serialise rebuilds per class: two check-ins at once must not both insert the same
+    # new breach (PostgreSQL row lock; SQLite writers are serialised already).
+    session.execute(select(ClassRoom.id).where(ClassRoom.id == room.id).with_for_update())
     rule = facility.policy().class_rule(room.class_type)
     children, caregivers = _day_intervals(session, facility, room, day, now)
     periods = compute_breaches(

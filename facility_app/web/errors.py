@@ -8,9 +8,10 @@ from typing import Any
 from flask import Flask, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from carewatch.errors import DomainError
+from carewatch.errors import Conflict, DomainError
 
 from .auth import referrer_path, wants_json
 from .extensions import db
@@ -51,6 +52,18 @@ def handle_domain_error(err: DomainError) -> Any:
 def init_app(app: Flask) -> None:
     """Register the error handlers."""
     app.register_error_handler(DomainError, handle_domain_error)
+
+    @app.errorhandler(IntegrityError)
+    def integrity_error(err: IntegrityError):  # type: ignore[no-untyped-def]
+        # Two people changed the same record at once; the checks passed for both, the
+        # database's constraint stopped the second. Nothing of it was written.
+        log.info("write refused by a database constraint: %s", err.orig)
+        return handle_domain_error(
+            Conflict(
+                "concurrent_change",
+                "Someone else changed this record at the same time. Reload and try again.",
+            )
+        )
 
     @app.errorhandler(CSRFError)
     def csrf_error(err: CSRFError):  # type: ignore[no-untyped-def]

@@ -227,6 +227,12 @@ def upgrade() -> None:
             ["class_id"], ["class_room.id"], name=op.f("fk_class_breach_class_id_class_room")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_class_breach")),
+        sa.UniqueConstraint(
+            "class_id",
+            "kind",
+            "started_at",
+            name=op.f("uq_class_breach_class_id_kind_started_at"),
+        ),
     )
     with op.batch_alter_table("class_breach", schema=None) as batch_op:
         batch_op.create_index("ix_class_breach_class_day", ["class_id", "day"], unique=False)
