@@ -26,6 +26,7 @@ class Perm(enum.StrEnum):
     ALERTS_ACK = "alerts.ack"
     AUDIT_VIEW = "audit.view"
     USERS_MANAGE = "users.manage"
+    ACCOUNT_SELF = "account.self"
 
 
 _ALL_READ = {Role.ADMIN, Role.DIRECTOR, Role.CAREGIVER, Role.HEALTH_OFFICER, Role.REGULATOR}
@@ -46,6 +47,7 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.ALERTS_ACK: frozenset(_MANAGERS),
     Perm.AUDIT_VIEW: frozenset(_MANAGERS | {Role.REGULATOR}),
     Perm.USERS_MANAGE: frozenset({Role.ADMIN}),
+    Perm.ACCOUNT_SELF: frozenset(_ALL_READ),
 }
 
 

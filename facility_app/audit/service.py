@@ -72,12 +72,22 @@ def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, A
 
 
 def entries(
-    session: Session, *, entity: str | None = None, entity_id: int | None = None, limit: int = 200
+    session: Session,
+    *,
+    entity: str | None = None,
+    entity_id: int | None = None,
+    limit: int = 200,
+    offset: int = 0,
 ) -> list[AuditEntry]:
-    """Newest entries first, optionally for one entity."""
-    stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    """Newest entries first, optionally for one entity; ``offset`` skips that many (paging)."""
+    stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit).offset(offset)
     if entity:
         stmt = stmt.where(AuditEntry.entity == entity)
     if entity_id is not None:
         stmt = stmt.where(AuditEntry.entity_id == entity_id)
     return list(session.scalars(stmt))
+
+
+def entity_names(session: Session) -> list[str]:
+    """The entity names that occur in the log, for a filter."""
+    return list(session.scalars(select(AuditEntry.entity).distinct().order_by(AuditEntry.entity)))

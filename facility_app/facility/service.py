@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import available_timezones
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,7 +15,7 @@ from carewatch.errors import Conflict, DomainError, NotFound
 from carewatch.policy import ClassType
 from facility_app.accounts.permissions import Actor, Perm
 from facility_app.audit import service as audit
-from facility_app.facility.models import ClassRoom, ClosedDay, Facility
+from facility_app.facility.models import ClassRoom, ClosedDay, Facility, Grade, Ownership
 
 log = logging.getLogger(__name__)
 
@@ -141,3 +143,90 @@ def save_class(
         after=audit.snapshot(room_obj),
     )
     return room_obj
+
+
+_FACILITY_TEXT_LIMITS = {"name": 120, "registration_no": 60, "filing_no": 60, "address": 200}
+_FACILITY_FIELDS = {
+    *_FACILITY_TEXT_LIMITS,
+    "grade",
+    "ownership",
+    "puhui_certified",
+    "opening_time",
+    "closing_time",
+    "timezone",
+}
+
+
+def _facility_values(facility: Facility, fields: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, limit in _FACILITY_TEXT_LIMITS.items():
+        if key in fields:
+            text = (fields[key] or "").strip()
+            if len(text) > limit:
+                raise DomainError(
+                    "too_long", "At most %(n)s characters are allowed.", field=key, n=limit
+                )
+            values[key] = text
+    if "name" in values and not values["name"]:
+        raise DomainError("required", "This field is required.", field="name")
+    for key, enum_cls in (("grade", Grade), ("ownership", Ownership)):
+        if key in fields:
+            try:
+                values[key] = enum_cls(fields[key])
+            except ValueError:
+                raise DomainError(
+                    "invalid_choice", "Choose one of the options.", field=key
+                ) from None
+    if "puhui_certified" in fields:
+        values["puhui_certified"] = bool(fields["puhui_certified"])
+    for key in ("opening_time", "closing_time"):
+        if key in fields:
+            if not isinstance(fields[key], time):
+                raise DomainError("invalid_time", "Enter a time as HH:MM.", field=key)
+            values[key] = fields[key].replace(second=0, microsecond=0)
+    opening = values.get("opening_time", facility.opening_time)
+    closing = values.get("closing_time", facility.closing_time)
+    if opening >= closing:
+        raise DomainError(
+            "closing_before_opening",
+            "The opening time must be before the closing time.",
+            field="closing_time",
+        )
+    if "timezone" in fields:
+        zone = (fields["timezone"] or "").strip()
+        if len(zone) > 40 or zone not in available_timezones():
+            raise DomainError(
+                "invalid_timezone",
+                "Unknown time zone; use a name such as Asia/Shanghai.",
+                field="timezone",
+            )
+        values["timezone"] = zone
+    return values
+
+
+def update_facility(
+    session: Session, actor: Actor, facility: Facility, *, now: datetime, **fields: Any
+) -> Facility:
+    """Change the facility profile (name, numbers, grade, hours, time zone) and audit it."""
+    actor.require(Perm.FACILITY_WRITE)
+    unknown = set(fields) - _FACILITY_FIELDS
+    if unknown:
+        raise TypeError(f"update_facility() got unknown fields: {sorted(unknown)}")
+    values = _facility_values(facility, fields)
+    before = audit.snapshot(facility)
+    for key, value in values.items():
+        setattr(facility, key, value)
+    session.flush()
+    after = audit.snapshot(facility)
+    if after != before:
+        audit.record(
+            session,
+            at=now,
+            user_id=actor.user_id,
+            action="update",
+            entity="facility",
+            entity_id=facility.id,
+            before=before,
+            after=after,
+        )
+    return facility

@@ -69,7 +69,7 @@ def save_staff(
         before = None
     else:
         staff = get_staff(session, staff_id)
-        before = audit.snapshot(staff)
+        before = audit.snapshot(staff) | {"class_ids": sorted(staff.class_ids)}
     staff.name, staff.role, staff.hire_date, staff.leave_date = name, role, hire_date, leave_date
     staff.phone = (phone or "").strip()
     session.flush()

@@ -68,7 +68,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         classes_views,
         dashboard,
         errors,
+        facility_views,
         people_views,
+        users_views,
     )
 
     auth.init_app(app)
@@ -81,6 +83,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         people_views,
         alerts_views,
         audit_views,
+        facility_views,
+        users_views,
     ):
         app.register_blueprint(module.bp)
     api.init_app(app)

@@ -1,25 +1,17 @@
-"""Placeholder pages of the people area (being built)."""
+"""The people area: children (with enrolments and guardians) and staff.
+
+The routes live in ``children_views``, ``enrolment_views`` and ``staff_views``; importing
+them here attaches them to this blueprint.
+"""
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 
-
-@bp.get("/children")
-def children():  # type: ignore[no-untyped-def]
-    """Placeholder."""
-    return ""
-
-
-@bp.get("/children/<int:child_id>")
-def child_detail(child_id: int):  # type: ignore[no-untyped-def]
-    """Placeholder."""
-    return ""
-
-
-@bp.get("/staff")
-def staff():  # type: ignore[no-untyped-def]
-    """Placeholder."""
-    return ""
+from . import children_views, enrolment_views, staff_views  # noqa: E402, F401
