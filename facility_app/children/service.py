@@ -243,6 +243,19 @@ def end_enrolment(
         raise DomainError(
             "end_before_start", "The enrolment ends before it starts.", field="end_date"
         )
+    for other in enrolment.child.enrolments:
+        # Moving the end later must not run into the child's next enrolment.
+        if (
+            other.id != enrolment.id
+            and other.start_date <= end_date
+            and enrolment.start_date <= (other.end_date or date.max)
+        ):
+            raise Conflict(
+                "overlapping_enrolment",
+                "This period overlaps the child's enrolment from %(start)s.",
+                field="end_date",
+                start=other.start_date.isoformat(),
+            )
     before = audit.snapshot(enrolment)
     enrolment.end_date = end_date
     audit.record(

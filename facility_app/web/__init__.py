@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask, session
+from werkzeug.routing import IntegerConverter
 
 from carewatch import __version__
 from carewatch.clock import SystemClock
@@ -25,6 +26,14 @@ def select_locale() -> str:
     if lang in LANGUAGES:
         return lang
     return "zh_CN"
+
+
+class RecordIdConverter(IntegerConverter):
+    """``<int:…>`` limited to the range of database ids."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -53,6 +62,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["SECRET_KEY"] = settings.resolved_secret_key()
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = settings.resolved_database_url()
+
+    # Ids beyond a 32-bit integer cannot exist; answer 404 before the database sees them.
+    app.url_map.converters["int"] = RecordIdConverter
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
     db.init_app(app)
     csrf.init_app(app)

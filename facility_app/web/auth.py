@@ -129,30 +129,50 @@ def login():  # type: ignore[no-untyped-def]
     status = 200
     if form.validate_on_submit():
         try:
-            user = authenticate(
-                db.session,
-                form.username.data or "",
-                form.password.data or "",
-                now=now(),
-                remote_addr=request.remote_addr or "",
-                policy=_login_policy(),
-            )
-            db.session.commit()
+            user = sign_in(form.username.data or "", form.password.data or "")
         except DomainError as err:
-            db.session.rollback()
             flash(_(err.message, **err.params), "error")
             return render_template("auth/login.html", form=form), err.status
         if user is None:
             flash(_("Wrong user name or password."), "error")
             status = 401
         else:
-            session.clear()
-            login_user(user)
-            session.permanent = True
             return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form), status
+
+
+def sign_in(username: str, password: str) -> User | None:
+    """Check a sign-in, record the attempt and start a fresh session (page and API alike)."""
+    # Raises DomainError (too_many_attempts) while sign-in is throttled.
+    try:
+        user = authenticate(
+            db.session,
+            username,
+            password,
+            now=now(),
+            remote_addr=request.remote_addr or "",
+            policy=_login_policy(),
+        )
+        db.session.commit()
+    except DomainError:
+        db.session.rollback()
+        raise
+    if user is not None:
+        session.clear()
+        # The CSRF token cached for this request belonged to the session just cleared.
+        g.pop("csrf_token", None)
+        login_user(user)
+        session.permanent = True
+    return user
+
+
+def sign_out() -> None:
+    """End the signed-in session (page and API alike)."""
+    logout_user()
+    session.clear()
+    g.pop("csrf_token", None)
 
 
 def _login_policy():  # type: ignore[no-untyped-def]
@@ -168,8 +188,7 @@ def _login_policy():  # type: ignore[no-untyped-def]
 @login_required
 def logout():  # type: ignore[no-untyped-def]
     """Sign out."""
-    logout_user()
-    session.clear()
+    sign_out()
     return redirect(url_for("auth.login"))
 
 

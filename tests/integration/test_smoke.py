@@ -24,3 +24,16 @@ def test_wrong_password_is_refused(client, auth, build, session):
     response = auth.login(director, password="wrong password")
     assert response.status_code == 401
     assert client.get("/today").status_code == 302
+
+
+def test_ids_beyond_the_database_range_are_not_found(client, auth, build, session):
+    build.facility()
+    director = build.user(Role.DIRECTOR)
+    session.commit()
+    auth.login(director)
+    for url in (
+        "/classes/99999999999",
+        "/people/children/99999999999",
+        "/api/v1/children/99999999999",
+    ):
+        assert client.get(url).status_code == 404
