@@ -150,17 +150,7 @@ def check_in(
     rec.check_in_at = now
     rec.dropped_off_by_id = person.id
     rec.recorded_by_id = actor.user_id
-    session.flush()
-    audit.record(
-        session,
-        at=now,
-        user_id=actor.user_id,
-        action="check_in",
-        entity="attendance",
-        entity_id=rec.id,
-        before=before,
-        after=audit.snapshot(rec),
-    )
+    audit.log_change(session, actor, now, "check_in", "attendance", rec, before=before)
     refresh_breaches(session, facility, get_class(session, rec.class_id), day, now=now)
     return rec
 
@@ -237,17 +227,7 @@ def check_out(
             params={"minutes": int((now - closing).total_seconds() // 60)},
             dedup_key=f"late:{rec.id}",
         )
-    session.flush()
-    audit.record(
-        session,
-        at=now,
-        user_id=actor.user_id,
-        action="check_out",
-        entity="attendance",
-        entity_id=rec.id,
-        before=before,
-        after=audit.snapshot(rec),
-    )
+    audit.log_change(session, actor, now, "check_out", "attendance", rec, before=before)
     refresh_breaches(session, facility, get_class(session, rec.class_id), day, now=now)
     return rec
 
@@ -312,16 +292,14 @@ def mark_absent(
     rec.absence_reason = reason
     rec.note = (note or "").strip()
     rec.recorded_by_id = actor.user_id
-    session.flush()
-    audit.record(
+    audit.log_change(
         session,
-        at=now,
-        user_id=actor.user_id,
-        action="absence" if before is None else "correct",
-        entity="attendance",
-        entity_id=rec.id,
+        actor,
+        now,
+        "absence" if before is None else "correct",
+        "attendance",
+        rec,
         before=before,
-        after=audit.snapshot(rec),
         reason=correction_reason,
     )
     return rec
@@ -368,17 +346,8 @@ def correct_times(
         rec.missing_checkout = False
         grace = timedelta(minutes=facility.policy().attendance.late_pickup_grace_minutes)
         rec.late_pickup = check_out_at > at_local(facility, rec.day, facility.closing_time) + grace
-    session.flush()
-    audit.record(
-        session,
-        at=now,
-        user_id=actor.user_id,
-        action="correct",
-        entity="attendance",
-        entity_id=rec.id,
-        before=before,
-        after=audit.snapshot(rec),
-        reason=reason,
+    audit.log_change(
+        session, actor, now, "correct", "attendance", rec, before=before, reason=reason
     )
     refresh_breaches(session, facility, get_class(session, rec.class_id), rec.day, now=now)
     return rec

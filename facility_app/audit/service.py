@@ -66,6 +66,32 @@ def record(
     return entry
 
 
+def log_change(
+    session: Session,
+    actor: Any,
+    now: datetime,
+    action: str,
+    entity: str,
+    obj: Any,
+    *,
+    before: dict[str, Any] | None = None,
+    reason: str = "",
+) -> AuditEntry:
+    """Flush ``obj`` so it has an id, then record its state after a change by ``actor``."""
+    session.flush()
+    return record(
+        session,
+        at=now,
+        user_id=actor.user_id,
+        action=action,
+        entity=entity,
+        entity_id=obj.id,
+        before=before,
+        after=snapshot(obj),
+        reason=reason,
+    )
+
+
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     """Only the fields whose value differs, for a compact entry."""
     return {k: v for k, v in after.items() if before.get(k) != v}

@@ -138,16 +138,14 @@ def save_child(
         before = audit.snapshot(child)
     child.name, child.sex, child.birth_date = name, sex, birth_date
     child.allergies, child.notes = allergies, notes
-    session.flush()
-    audit.record(
+    audit.log_change(
         session,
-        at=now,
-        user_id=actor.user_id,
-        action="create" if before is None else "update",
-        entity="child",
-        entity_id=child.id,
+        actor,
+        now,
+        "create" if before is None else "update",
+        "child",
+        child,
         before=before,
-        after=audit.snapshot(child),
         reason=reason,
     )
     return child
@@ -215,16 +213,7 @@ def add_enrolment(
         puhui_place=puhui_place,
     )
     session.add(enrolment)
-    session.flush()
-    audit.record(
-        session,
-        at=now,
-        user_id=actor.user_id,
-        action="create",
-        entity="enrolment",
-        entity_id=enrolment.id,
-        after=audit.snapshot(enrolment),
-    )
+    audit.log_change(session, actor, now, "create", "enrolment", enrolment)
     return enrolment
 
 
@@ -258,16 +247,8 @@ def end_enrolment(
             )
     before = audit.snapshot(enrolment)
     enrolment.end_date = end_date
-    audit.record(
-        session,
-        at=now,
-        user_id=actor.user_id,
-        action="update",
-        entity="enrolment",
-        entity_id=enrolment.id,
-        before=before,
-        after=audit.snapshot(enrolment),
-        reason=reason,
+    audit.log_change(
+        session, actor, now, "update", "enrolment", enrolment, before=before, reason=reason
     )
     return enrolment
 
@@ -302,16 +283,14 @@ def save_guardian(
         before = audit.snapshot(guardian)
     guardian.name, guardian.relationship_, guardian.phone = name, relationship, phone
     guardian.is_guardian, guardian.can_pick_up, guardian.active = is_guardian, can_pick_up, active
-    session.flush()
-    audit.record(
+    audit.log_change(
         session,
-        at=now,
-        user_id=actor.user_id,
-        action="create" if before is None else "update",
-        entity="guardian",
-        entity_id=guardian.id,
+        actor,
+        now,
+        "create" if before is None else "update",
+        "guardian",
+        guardian,
         before=before,
-        after=audit.snapshot(guardian),
     )
     return guardian
 

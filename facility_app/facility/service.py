@@ -131,16 +131,14 @@ def save_class(
         before = audit.snapshot(room_obj)
     room_obj.name, room_obj.class_type, room_obj.capacity = name, ctype, capacity
     room_obj.room = (room or "").strip()[:60]
-    session.flush()
-    audit.record(
+    audit.log_change(
         session,
-        at=now,
-        user_id=actor.user_id,
-        action="create" if before is None else "update",
-        entity="class",
-        entity_id=room_obj.id,
+        actor,
+        now,
+        "create" if before is None else "update",
+        "class",
+        room_obj,
         before=before,
-        after=audit.snapshot(room_obj),
     )
     return room_obj
 

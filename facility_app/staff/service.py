@@ -137,16 +137,7 @@ def clock_in(
         )
     duty = DutySession(staff_id=staff.id, class_id=room.id, start_at=now)
     session.add(duty)
-    session.flush()
-    audit.record(
-        session,
-        at=now,
-        user_id=actor.user_id,
-        action="clock_in",
-        entity="duty",
-        entity_id=duty.id,
-        after=audit.snapshot(duty),
-    )
+    audit.log_change(session, actor, now, "clock_in", "duty", duty)
     _refresh(session, facility, room.id, now, now)
     return duty
 
@@ -219,17 +210,7 @@ def add_duty_session(
         )
     duty = DutySession(staff_id=staff.id, class_id=room.id, start_at=start_at, end_at=end_at)
     session.add(duty)
-    session.flush()
-    audit.record(
-        session,
-        at=now,
-        user_id=actor.user_id,
-        action="correct",
-        entity="duty",
-        entity_id=duty.id,
-        after=audit.snapshot(duty),
-        reason=reason.strip(),
-    )
+    audit.log_change(session, actor, now, "correct", "duty", duty, reason=reason.strip())
     _refresh(session, facility, room.id, start_at, now)
     if today(facility, end_at) != today(facility, start_at):
         _refresh(session, facility, room.id, end_at, now)
