@@ -18,7 +18,7 @@ from facility_app.audit import service as audit
 from facility_app.children.models import Child, Enrolment, Guardian
 from facility_app.facility.models import Facility
 from facility_app.facility.service import at_local, get_class, is_service_day, today
-from facility_app.ratio.service import refresh_breaches
+from facility_app.ratio.service import refresh_breaches, refresh_now
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ def check_in(
     rec.dropped_off_by_id = person.id
     rec.recorded_by_id = actor.user_id
     audit.log_change(session, actor, now, "check_in", "attendance", rec, before=before)
-    refresh_breaches(session, facility, get_class(session, rec.class_id), day, now=now)
+    refresh_now(session, facility, rec.class_id, now=now)
     return rec
 
 
@@ -228,7 +228,7 @@ def check_out(
             dedup_key=f"late:{rec.id}",
         )
     audit.log_change(session, actor, now, "check_out", "attendance", rec, before=before)
-    refresh_breaches(session, facility, get_class(session, rec.class_id), day, now=now)
+    refresh_now(session, facility, rec.class_id, now=now)
     return rec
 
 

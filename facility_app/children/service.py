@@ -6,7 +6,7 @@ import logging
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from carewatch.errors import Conflict, DomainError, NotFound
 from facility_app.accounts.permissions import Actor, Perm
@@ -59,7 +59,10 @@ def get_child(session: Session, actor: Actor, child_id: int, on: date | None = N
     """A child the actor may see (caregivers: only children of their classes)."""
     if not (actor.can(Perm.CHILDREN_VIEW) or actor.can(Perm.ATTENDANCE_VIEW)):
         actor.require(Perm.CHILDREN_VIEW)
-    child = session.get(Child, child_id)
+    # One round trip for the child and the two small collections every caller reads.
+    child = session.get(
+        Child, child_id, options=[joinedload(Child.enrolments), joinedload(Child.guardians)]
+    )
     if child is None:
         raise NotFound("child_not_found", "This child does not exist.")
     if actor.class_scoped:

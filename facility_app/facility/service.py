@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from carewatch.clock import local_date, local_datetime
 from carewatch.errors import Conflict, DomainError, NotFound
@@ -22,7 +22,9 @@ log = logging.getLogger(__name__)
 
 def get_facility(session: Session) -> Facility:
     """The facility this installation serves."""
-    facility = session.scalar(select(Facility).order_by(Facility.id).limit(1))
+    facility = session.scalar(
+        select(Facility).options(joinedload(Facility.policy_profile)).order_by(Facility.id).limit(1)
+    )
     if facility is None:
         raise NotFound("no_facility", "No facility is set up yet. Run 'carewatch demo seed'.")
     return facility

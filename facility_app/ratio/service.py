@@ -7,10 +7,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from carewatch.clock import local_day_bounds
+from carewatch.errors import NotFound
 from facility_app.alerts.models import AlertKind, Severity
 from facility_app.alerts.service import raise_alert
 from facility_app.attendance.models import AttendanceRecord, AttendanceStatus
@@ -18,7 +19,7 @@ from facility_app.facility.models import ClassRoom, Facility
 from facility_app.facility.service import at_local, today
 from facility_app.ratio.models import BreachKind, ClassBreach
 from facility_app.ratio.rules import RatioStatus, evaluate
-from facility_app.staff.models import DutySession, Staff
+from facility_app.staff.models import DutySession, Staff, StaffRole
 
 log = logging.getLogger(__name__)
 
@@ -45,38 +46,112 @@ def _counted_roles(facility: Facility) -> set[str]:
     return set(facility.policy().attendance.ratio_staff_roles)
 
 
+def _live_counts(
+    session: Session, facility: Facility, class_ids: list[int], day: date
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Children checked in and counted caregivers on duty now, per class (two aggregates)."""
+    present = dict(
+        session.execute(
+            select(AttendanceRecord.class_id, func.count())
+            .where(AttendanceRecord.class_id.in_(class_ids), *_checked_in(day))
+            .group_by(AttendanceRecord.class_id)
+        ).all()
+    )
+    on_duty = dict(
+        session.execute(
+            select(DutySession.class_id, func.count())
+            .join(Staff, Staff.id == DutySession.staff_id)
+            .where(DutySession.class_id.in_(class_ids), *_counted_on_duty(facility))
+            .group_by(DutySession.class_id)
+        ).all()
+    )
+    return present, on_duty
+
+
 def live_status(
     session: Session, facility: Facility, rooms: list[ClassRoom], now: datetime
 ) -> dict[int, RatioStatus]:
     """Present children and counted caregivers on duty per class, right now."""
-    day = today(facility, now)
-    ids = [r.id for r in rooms]
-    present: dict[int, int] = defaultdict(int)
-    for rec in session.scalars(
-        select(AttendanceRecord).where(
-            AttendanceRecord.class_id.in_(ids),
-            AttendanceRecord.day == day,
-            AttendanceRecord.status == AttendanceStatus.PRESENT,
-            AttendanceRecord.check_out_at.is_(None),
-        )
-    ):
-        present[rec.class_id] += 1
-    staff_count: dict[int, int] = defaultdict(int)
-    roles = _counted_roles(facility)
-    for duty, role in session.execute(
-        select(DutySession, Staff.role)
-        .join(Staff, Staff.id == DutySession.staff_id)
-        .where(DutySession.class_id.in_(ids), DutySession.end_at.is_(None))
-    ):
-        if role.value in roles:
-            staff_count[duty.class_id] += 1
+    present, on_duty = _live_counts(session, facility, [r.id for r in rooms], today(facility, now))
     policy = facility.policy()
     return {
         r.id: evaluate(
-            present[r.id], staff_count[r.id], policy.class_rule(r.class_type), r.capacity
+            present.get(r.id, 0), on_duty.get(r.id, 0), policy.class_rule(r.class_type), r.capacity
         )
         for r in rooms
     }
+
+
+def refresh_now(session: Session, facility: Facility, class_id: int, *, now: datetime) -> None:
+    """After a check-in/out or clock-in/out happening now, bring the stored breaches up to date.
+
+    A breach can only start or end at this instant if the class is out of limits now or
+    has a breach still open; otherwise the stored history is already right and the
+    replay of the whole day is skipped.
+    """
+    room = _lock_class(session, class_id)
+    day = today(facility, now)
+    present, on_duty, open_breach = session.execute(
+        select(
+            _present_count(room.id, day),
+            _on_duty_count(facility, room.id),
+            select(func.count())
+            .where(
+                ClassBreach.class_id == room.id,
+                ClassBreach.day == day,
+                ClassBreach.ended_at.is_(None),
+            )
+            .scalar_subquery(),
+        )
+    ).one()
+    status = evaluate(
+        present, on_duty, facility.policy().class_rule(room.class_type), room.capacity
+    )
+    if status.ok and not open_breach:
+        return
+    refresh_breaches(session, facility, room, day, now=now)
+
+
+def _checked_in(day: date) -> tuple:  # type: ignore[type-arg]
+    return (
+        AttendanceRecord.day == day,
+        AttendanceRecord.status == AttendanceStatus.PRESENT,
+        AttendanceRecord.check_out_at.is_(None),
+    )
+
+
+def _counted_on_duty(facility: Facility) -> tuple:  # type: ignore[type-arg]
+    roles = [StaffRole(r) for r in facility.policy().attendance.ratio_staff_roles]
+    return (DutySession.end_at.is_(None), Staff.role.in_(roles))
+
+
+def _present_count(class_id: int, day: date):  # type: ignore[no-untyped-def]
+    return (
+        select(func.count())
+        .where(AttendanceRecord.class_id == class_id, *_checked_in(day))
+        .scalar_subquery()
+    )
+
+
+def _on_duty_count(facility: Facility, class_id: int):  # type: ignore[no-untyped-def]
+    return (
+        select(func.count())
+        .select_from(DutySession)
+        .join(Staff, Staff.id == DutySession.staff_id)
+        .where(DutySession.class_id == class_id, *_counted_on_duty(facility))
+        .scalar_subquery()
+    )
+
+
+def _lock_class(session: Session, class_id: int) -> ClassRoom:
+    # Serialise breach bookkeeping per class: two check-ins at once must both see each
+    # other's rows (PostgreSQL row lock; SQLite writers are serialised already).
+    room = session.scalars(
+        select(ClassRoom).where(ClassRoom.id == class_id).with_for_update()
+    ).one_or_none()
+    if room is None:
+        raise NotFound("class_not_found", "This class does not exist.")
+    return room
 
 
 def compute_breaches(
@@ -171,9 +246,7 @@ def refresh_breaches(
     session: Session, facility: Facility, room: ClassRoom, day: date, *, now: datetime
 ) -> list[ClassBreach]:
     """Rebuild a class's stored breaches for a day and alert on any that are new."""
-    # Serialise rebuilds per class: two check-ins at once must not both insert the same
-    # new breach (PostgreSQL row lock; SQLite writers are serialised already).
-    session.execute(select(ClassRoom.id).where(ClassRoom.id == room.id).with_for_update())
+    _lock_class(session, room.id)
     rule = facility.policy().class_rule(room.class_type)
     children, caregivers = _day_intervals(session, facility, room, day, now)
     periods = compute_breaches(
