@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -46,16 +47,29 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'carewatch.db').resolve()}"
 
     def resolved_secret_key(self) -> str:
-        """The session key, created with owner-only permissions on first use."""
+        """The session key, created once with owner-only permissions, safe to call concurrently."""
         if self.secret_key is not None:
             return self.secret_key.get_secret_value()
         path = self.data_dir / "secret_key"
         if not path.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(48))
-            log.info("generated a new session key in %s", path)
+            # Web workers start together and may all get here. Each writes a whole key to its
+            # own temporary file (mkstemp: mode 0600) and links it into place only if the name
+            # is free, so the key appears complete or not at all and the first writer wins.
+            fd, temp = tempfile.mkstemp(prefix=".secret_key.", dir=self.data_dir)
+            try:
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(secrets.token_urlsafe(48))
+                    fh.flush()
+                    # On disk before it has its name: a power cut must not leave an empty key.
+                    os.fsync(fh.fileno())
+                try:
+                    os.link(temp, path)
+                    log.info("generated a new session key in %s", path)
+                except FileExistsError:
+                    pass  # another process won the race; everyone uses its key
+            finally:
+                os.unlink(temp)
         return path.read_text().strip()
 
 

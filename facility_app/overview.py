@@ -13,10 +13,11 @@ from facility_app.alerts.models import Alert
 from facility_app.alerts.service import open_alerts
 from facility_app.attendance.service import DoorRow, door_rows
 from facility_app.children.models import Child, Enrolment
+from facility_app.children.service import misfits
 from facility_app.facility.models import ClassRoom, Facility
 from facility_app.facility.service import at_local, is_service_day, today, visible_classes
 from facility_app.ratio.models import ClassBreach
-from facility_app.ratio.rules import RatioStatus, age_fits, age_in_months
+from facility_app.ratio.rules import RatioStatus
 from facility_app.ratio.service import breaches, live_status
 
 
@@ -91,18 +92,10 @@ def build(session: Session, actor: Actor, facility: Facility, now: datetime) -> 
         alerts=open_alerts(session, facility.id, actor, limit=50)
         if actor.can(Perm.ALERTS_VIEW)
         else [],
-        age_flags=_age_flags(facility, rooms, rows, day),
+        age_flags=misfits(
+            facility,
+            ((r.child, r.enrolment) for r in rows),
+            {r.id: r.class_type for r in rooms},
+            day,
+        ),
     )
-
-
-def _age_flags(
-    facility: Facility, rooms: list[ClassRoom], rows: list[DoorRow], day: date
-) -> list[tuple[Child, Enrolment, int]]:
-    """Children whose age on the day does not fit their class type."""
-    policy = facility.policy()
-    types = {r.id: r.class_type for r in rooms}
-    return [
-        (r.child, r.enrolment, age_in_months(r.child.birth_date, day))
-        for r in rows
-        if not age_fits(r.child.birth_date, day, policy.class_rule(types[r.enrolment.class_id]))
-    ]

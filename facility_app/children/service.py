@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from carewatch.errors import Conflict, DomainError, NotFound
+from carewatch.policy import ClassType
 from facility_app.accounts.permissions import Actor, Perm
 from facility_app.audit import service as audit
 from facility_app.children.models import CareType, Child, Enrolment, Guardian, Sex
@@ -298,15 +300,24 @@ def save_guardian(
     return guardian
 
 
+def misfits(
+    facility: Facility,
+    pairs: Iterable[tuple[Child, Enrolment]],
+    class_types: dict[int, ClassType],
+    day: date,
+) -> list[tuple[Child, Enrolment, int]]:
+    """The (child, enrolment, age in months) whose age on a day does not fit the class type."""
+    policy = facility.policy()
+    return [
+        (child, enrolment, age_in_months(child.birth_date, day))
+        for child, enrolment in pairs
+        if not age_fits(child.birth_date, day, policy.class_rule(class_types[enrolment.class_id]))
+    ]
+
+
 def age_mismatches(
     session: Session, facility: Facility, day: date, class_ids: list[int] | None = None
 ) -> list[tuple[Child, Enrolment, int]]:
     """Enrolled children whose age on a day does not fit their class type."""
-    policy = facility.policy()
-    rooms = {r.id: r for r in facility.classes}
-    out = []
-    for child, enrolment in enrolled_children(session, class_ids, day):
-        rule = policy.class_rule(rooms[enrolment.class_id].class_type)
-        if not age_fits(child.birth_date, day, rule):
-            out.append((child, enrolment, age_in_months(child.birth_date, day)))
-    return out
+    types = {r.id: r.class_type for r in facility.classes}
+    return misfits(facility, enrolled_children(session, class_ids, day), types, day)

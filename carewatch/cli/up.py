@@ -1,0 +1,158 @@
+"""``carewatch up``: schema, demo data if empty, then the stack's components until stopped."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import click
+
+from carewatch.cli.common import database_url, load_settings, masked, sessions, upgrade_database
+from carewatch.cli.demo import (
+    accounts_still_demo,
+    print_accounts,
+    print_report,
+    seed_empty_database,
+)
+from carewatch.cli.web import browser_url, listen_address, probe_url, server_options
+from carewatch.clock import SystemClock
+from carewatch.config import Settings
+from carewatch.stack import Component, ComponentError, run_components
+
+log = logging.getLogger(__name__)
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM if ``up`` dies without stopping us (Linux only)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+class WebServer:
+    """The gunicorn web server as a child process, so that ``up`` owns signals and order."""
+
+    name = "web"
+
+    def __init__(self, *, host: str, port: int, workers: int, threads: int, log_level: str) -> None:
+        self.probe = probe_url(host, port)
+        self.args = [
+            sys.executable,
+            "-m",
+            "carewatch.cli",
+            "--log-level",
+            log_level,
+            "web",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--no-announce",
+        ]
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, stop: threading.Event, timeout: float = 60.0) -> None:
+        """Start gunicorn and wait until /healthz answers."""
+        # Its own process group: Ctrl-C reaches only `up`, which then stops it in order.
+        self.proc = subprocess.Popen(self.args, process_group=0, preexec_fn=_die_with_parent)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not stop.is_set():
+            code = self.proc.poll()
+            if code is not None:
+                raise ComponentError(f"the web server exited during start-up (exit code {code})")
+            try:
+                with urllib.request.urlopen(self.probe, timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            stop.wait(0.2)
+        if not stop.is_set():
+            raise ComponentError(
+                f"the web server did not answer {self.probe} within {timeout:.0f} s"
+            )
+
+    def alive(self) -> bool:
+        """Whether the gunicorn master still runs."""
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self) -> None:
+        """Graceful shutdown (SIGTERM lets requests finish), then kill if it hangs."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            log.warning("web server did not stop in 20 s; killing it")
+            self.proc.kill()
+            self.proc.wait()
+
+
+def up_components(
+    settings: Settings, host: str, port: int, workers: int, log_level: str
+) -> list[Component]:
+    """The embedded stack, in start order (broker, agent and hub join here as they land)."""
+    return [
+        WebServer(
+            host=host,
+            port=port,
+            workers=workers,
+            threads=settings.web_threads,
+            log_level=log_level,
+        ),
+    ]
+
+
+@click.command()
+@server_options
+@click.pass_context
+def up(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
+    """Run everything on this machine: database, demo data if empty, and the web app."""
+    settings = load_settings()
+    workers = workers or settings.web_workers
+    log_level = ctx.meta.get("carewatch.log_level", "info")
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    click.echo(f"data folder: {settings.data_dir.resolve()}")
+    url = database_url(settings)
+    before, after = upgrade_database(url)
+    click.echo(
+        f"database {masked(url)}: "
+        + (
+            f"revision {after}"
+            if before == after
+            else f"upgraded from {before or 'empty'} to {after}"
+        )
+    )
+    host, port = listen_address(settings, host, port)
+    with sessions(url) as factory:
+        report = seed_empty_database(
+            factory, SystemClock().now(), children=90, days=92, seed=7, if_empty=True
+        )
+        if report is not None:
+            print_report(report)
+        accounts = accounts_still_demo(factory)
+
+    def ready() -> None:
+        click.echo("")
+        click.echo(f"CareWatch is running at {browser_url(host, port)}")
+        print_accounts(accounts)
+        click.echo("press Ctrl-C to stop")
+
+    stop = threading.Event()
+    code = run_components(up_components(settings, host, port, workers, log_level), stop, ready)
+    ctx.exit(code)
