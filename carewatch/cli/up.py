@@ -106,6 +106,10 @@ def up_components(
     settings: Settings, host: str, port: int, workers: int, log_level: str
 ) -> list[Component]:
     """The embedded stack, in start order (broker, agent and hub join here as they land)."""
+    from carewatch.db import make_engine, make_session_factory
+    from facility_app.housekeeping import DayCloser
+
+    factory = make_session_factory(make_engine(database_url(settings)))
     return [
         WebServer(
             host=host,
@@ -114,6 +118,7 @@ def up_components(
             threads=settings.web_threads,
             log_level=log_level,
         ),
+        DayCloser(factory, SystemClock()),
     ]
 
 
