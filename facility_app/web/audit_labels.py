@@ -34,6 +34,8 @@ ACTIONS: dict[str, Any] = {
     "clock_out": _l("Ended duty"),
     "acknowledge": _l("Acknowledged"),
     "pickup_refused": _l("Pick-up refused"),
+    "import": _l("Imported"),
+    "password_change": _l("Password changed"),
 }
 
 FIELDS: dict[str, Any] = {

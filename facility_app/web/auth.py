@@ -160,7 +160,11 @@ def sign_in(username: str, password: str) -> User | None:
         db.session.rollback()
         raise
     if user is not None:
+        lang = session.get("lang")
         session.clear()
+        if lang:
+            # The language chosen on the sign-in page outlives the fresh session.
+            session["lang"] = lang
         # The CSRF token cached for this request belonged to the session just cleared.
         g.pop("csrf_token", None)
         login_user(user)

@@ -37,3 +37,17 @@ def test_ids_beyond_the_database_range_are_not_found(client, auth, build, sessio
         "/api/v1/children/99999999999",
     ):
         assert client.get(url).status_code == 404
+
+
+def test_language_chosen_before_sign_in_is_kept(client, build, session):
+    from tests.conftest import AuthActions
+
+    build.facility()
+    director = build.user(Role.DIRECTOR)
+    session.commit()
+    auth = AuthActions(client, language=None)
+    assert "登录" in client.get("/auth/login").get_data(as_text=True)
+    client.post("/auth/language/en", data={"csrf_token": auth.token()})
+    auth.login(director)
+    page = client.get("/today").get_data(as_text=True)
+    assert "Present now" in page and "当前在园" not in page
