@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextvars
+import fcntl
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -101,9 +103,31 @@ def _configure_sqlite(engine: Engine) -> None:
             cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
+    database = engine.url.database
+    lock_path = f"{database}.writelock" if database not in (None, "", ":memory:") else None
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+        if not _write_intent.get():
+            conn.exec_driver_sql("BEGIN")
+            return
+        if lock_path is not None:
+            # Writers queue on a kernel lock instead of SQLite's busy handler, which sleeps
+            # in growing steps and lets unlucky writers starve under many tablets at once.
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            conn.info["_write_lock_fd"] = fd
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    def _release(info: dict[str, Any]) -> None:
+        fd = info.pop("_write_lock_fd", None)
+        if fd is not None:
+            os.close(fd)  # closing the descriptor releases the lock
+
+    event.listen(engine, "commit", lambda conn: _release(conn.info))
+    event.listen(engine, "rollback", lambda conn: _release(conn.info))
+    # A connection handed back without either still must not keep the lock.
+    event.listen(engine.pool, "checkin", lambda _dbapi, record: _release(record.info))
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

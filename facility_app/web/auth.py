@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from collections.abc import Callable
@@ -35,7 +36,7 @@ from facility_app.accounts.service import actor_for, authenticate
 from facility_app.facility.models import Facility
 from facility_app.facility.service import get_facility
 
-from .extensions import db, login_manager
+from .extensions import SAFE_METHODS, db, login_manager
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,10 @@ def require(perm: Perm) -> Callable[[F], F]:
                         error={"code": "forbidden", "message": _("Your role does not allow this.")}
                     ), 403
                 abort(403)
+            if request.method not in SAFE_METHODS:
+                with contextlib.suppress(DomainError):
+                    facility()  # read before the write lock, like the user and the actor
+                db.begin_writes()
             return view(*args, **kwargs)
 
         wrapped.required_permission = perm  # type: ignore[attr-defined]
@@ -146,6 +151,7 @@ def login():  # type: ignore[no-untyped-def]
 def sign_in(username: str, password: str) -> User | None:
     """Check a sign-in, record the attempt and start a fresh session (page and API alike)."""
     # Raises DomainError (too_many_attempts) while sign-in is throttled.
+    db.begin_writes()
     try:
         user = authenticate(
             db.session,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, g
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
@@ -16,7 +16,7 @@ from carewatch.db import make_engine, make_session_factory, reset_write_intent, 
 
 log = logging.getLogger(__name__)
 
-_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class Database:
@@ -36,7 +36,16 @@ class Database:
 
     @staticmethod
     def _before() -> None:
-        g._write_token = set_write_intent(request.method not in _SAFE_METHODS)
+        # Requests start reading; a view that writes says so with begin_writes() once the
+        # sign-in and permission look-ups are done, so those run outside the write lock.
+        g._write_token = set_write_intent(False)
+
+    def begin_writes(self) -> None:
+        """End the request's read transaction; what follows takes the write lock at BEGIN."""
+        if "_db_session" in g and g._db_session.in_transaction():
+            # Nothing was written yet; committing keeps the loaded objects usable.
+            g._db_session.commit()
+        set_write_intent(True)
 
     def _teardown(self, exc: BaseException | None) -> None:
         session: Session | None = g.pop("_db_session", None)

@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from facility_app.accounts.permissions import Perm
 
 from ..auth import require
-from ..extensions import db
+from ..extensions import SAFE_METHODS, db
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_BODY_BYTES = 64 * 1024
 #: Largest id accepted in a path or body (PostgreSQL ``integer``).
 MAX_ID = 2**31 - 1
-_SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
 
 V = TypeVar("V", bound=Callable[..., Any])
 
@@ -179,7 +179,7 @@ def operation(
             if body is not None:
                 kwargs["body"] = parse_body(body)
             result = view(**kwargs)
-            if method not in _SAFE_METHODS:
+            if method not in SAFE_METHODS:
                 db.session.commit()
             return respond(result, status)
 
