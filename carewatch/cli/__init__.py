@@ -67,6 +67,11 @@ cli.add_command(demo.demo)
 cli.add_command(web.web)
 cli.add_command(up.up)
 
+# monitoring/ is a library with its own click group; its module imports only click.
+from monitoring.cli import monitor  # noqa: E402
+
+cli.add_command(monitor)
+
 
 @cli.group()
 def db() -> None:
