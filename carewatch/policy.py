@@ -86,6 +86,29 @@ class AttendancePolicy(BaseModel):
     )
 
 
+class CarePolicy(BaseModel):
+    """Daily care log: nap-time patrols, outdoor time and plausible feeding amounts."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sleep_check_interval_minutes: int = Field(
+        15, ge=5, le=60, description="Minutes between checks on each sleeping child."
+    )
+    sleep_check_grace_minutes: int = Field(
+        0, ge=0, le=15, description="Minutes after a check falls due before it is overdue."
+    )
+    outdoor_minimum_minutes: int = Field(
+        120, ge=0, le=600, description="Outdoor minutes each class should have per day."
+    )
+    outdoor_warning_after: time = Field(
+        time(14, 30), description="Local time after which an unreachable outdoor minimum shows."
+    )
+    max_bottle_ml: int = Field(350, ge=50, le=1000, description="Largest plausible bottle, in ml.")
+    backdate_without_reason_minutes: int = Field(
+        10, ge=0, le=120, description="Minutes an entry may lie in the past without a reason."
+    )
+
+
 class LoginPolicy(BaseModel):
     """Login throttling."""
 
@@ -103,6 +126,7 @@ class Policy(BaseModel):
     classes: dict[ClassType, ClassRule] = Field(default_factory=_default_class_rules)
     attendance: AttendancePolicy = Field(default_factory=AttendancePolicy)
     login: LoginPolicy = Field(default_factory=LoginPolicy)
+    care: CarePolicy = Field(default_factory=CarePolicy)
     default_opening: time = Field(time(7, 30), description="Default opening time.")
     default_closing: time = Field(time(17, 30), description="Default closing time.")
 

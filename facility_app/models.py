@@ -4,6 +4,17 @@ from facility_app.accounts.models import LoginAttempt, Role, User
 from facility_app.alerts.models import Alert, AlertKind, Severity
 from facility_app.attendance.models import AbsenceReason, AttendanceRecord, AttendanceStatus
 from facility_app.audit.models import AuditEntry
+from facility_app.care.models import (
+    CareEntry,
+    CareKind,
+    Mood,
+    Nap,
+    OutdoorPeriod,
+    SleepCheck,
+    SleepCheckLapse,
+    SleepPosition,
+    SleepState,
+)
 from facility_app.children.models import CareType, Child, Enrolment, Guardian, Sex
 from facility_app.facility.models import (
     ClassRoom,
@@ -24,6 +35,8 @@ __all__ = [
     "AttendanceStatus",
     "AuditEntry",
     "BreachKind",
+    "CareEntry",
+    "CareKind",
     "CareType",
     "Child",
     "ClassAssignment",
@@ -36,11 +49,18 @@ __all__ = [
     "Grade",
     "Guardian",
     "LoginAttempt",
+    "Mood",
+    "Nap",
+    "OutdoorPeriod",
     "Ownership",
     "PolicyProfile",
     "Role",
     "Severity",
     "Sex",
+    "SleepCheck",
+    "SleepCheckLapse",
+    "SleepPosition",
+    "SleepState",
     "Staff",
     "StaffRole",
     "User",

@@ -12,6 +12,8 @@ from facility_app.accounts.permissions import Actor, Perm
 from facility_app.alerts.models import Alert
 from facility_app.alerts.service import open_alerts
 from facility_app.attendance.service import DoorRow, door_rows
+from facility_app.care.service import CareWarnings
+from facility_app.care.service import warnings as care_warnings
 from facility_app.children.models import Child, Enrolment
 from facility_app.children.service import misfits
 from facility_app.facility.models import ClassRoom, Facility
@@ -48,6 +50,7 @@ class Overview:
     open_checkins: list[DoorRow]
     alerts: list[Alert]
     age_flags: list[tuple[Child, Enrolment, int]]
+    care: CareWarnings = field(default_factory=CareWarnings)
 
     @property
     def totals(self) -> Counter[str]:
@@ -98,4 +101,5 @@ def build(session: Session, actor: Actor, facility: Facility, now: datetime) -> 
             {r.id: r.class_type for r in rooms},
             day,
         ),
+        care=care_warnings(session, actor, facility, now),
     )

@@ -27,6 +27,8 @@ class Perm(enum.StrEnum):
     AUDIT_VIEW = "audit.view"
     USERS_MANAGE = "users.manage"
     ACCOUNT_SELF = "account.self"
+    CARE_VIEW = "care.view"
+    CARE_WRITE = "care.write"
 
 
 _ALL_READ = {Role.ADMIN, Role.DIRECTOR, Role.CAREGIVER, Role.HEALTH_OFFICER, Role.REGULATOR}
@@ -48,6 +50,9 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.AUDIT_VIEW: frozenset(_MANAGERS | {Role.REGULATOR}),
     Perm.USERS_MANAGE: frozenset({Role.ADMIN}),
     Perm.ACCOUNT_SELF: frozenset(_ALL_READ),
+    # The care log names children and their bodily care: it stays inside the facility.
+    Perm.CARE_VIEW: frozenset(_MANAGERS | {Role.CAREGIVER, Role.HEALTH_OFFICER}),
+    Perm.CARE_WRITE: frozenset(_MANAGERS | {Role.CAREGIVER}),
 }
 
 

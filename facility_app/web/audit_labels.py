@@ -21,6 +21,10 @@ ENTITIES: dict[str, Any] = {
     "guardian": _l("Guardian or pick-up person"),
     "staff": _l("Staff member"),
     "user": _l("User account"),
+    "care_entry": _l("Care entry"),
+    "nap": _l("Nap"),
+    "sleep_check": _l("Sleep check"),
+    "outdoor_period": _l("Outdoor period"),
 }
 
 ACTIONS: dict[str, Any] = {
@@ -36,6 +40,19 @@ ACTIONS: dict[str, Any] = {
     "pickup_refused": _l("Pick-up refused"),
     "import": _l("Imported"),
     "password_change": _l("Password changed"),
+    "care_nappy_wet": _l("Nappy: wet"),
+    "care_nappy_dirty": _l("Nappy: dirty"),
+    "care_nappy_dry": _l("Nappy: dry"),
+    "care_toilet": _l("Toilet"),
+    "care_bottle": _l("Bottle"),
+    "care_water": _l("Water"),
+    "care_mood": _l("Mood"),
+    "care_note": _l("Note"),
+    "nap_start": _l("Nap started"),
+    "nap_end": _l("Nap ended"),
+    "sleep_check": _l("Sleep check"),
+    "outdoor_start": _l("Went outside"),
+    "outdoor_end": _l("Came in"),
 }
 
 FIELDS: dict[str, Any] = {

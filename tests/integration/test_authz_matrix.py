@@ -76,6 +76,8 @@ PARAMS: dict[str, Callable[[Data], int]] = {
     "guardian_id": lambda d: d.world.child_a.guardians[0].id,
     "enrolment_id": lambda d: d.world.child_a.enrolments[0].id,
     "user_id": lambda d: d.world.users[Role.CAREGIVER].id,
+    # Only a POST takes a nap id; it is refused or its body invalid before the nap is looked up.
+    "nap_id": lambda d: 1,
 }
 
 #: The same parameters pointing into class B, which the caregiver of class A may not reach.

@@ -11,6 +11,7 @@ from flask import Flask
 
 from . import (  # noqa: F401  (importing registers the operations)
     attendance,
+    care,
     children,
     docs,
     facility,

@@ -1,0 +1,1 @@
+"""Daily care log: care entries, naps and sleep checks, outdoor time."""
