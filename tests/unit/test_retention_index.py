@@ -25,8 +25,9 @@ def _now() -> datetime:
 
 
 def _base() -> datetime:
-    # Whole hours, 20 hours back: 120 ten-minute segments per camera until the last hour.
-    return _now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=20)
+    # Whole hours, 21 hours back: 120 ten-minute segments per camera, then one more hour
+    # that still ends before now whatever the minute of the clock (else it is "future").
+    return _now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=21)
 
 
 def test_rescan_reads_only_the_new_hour(tmp_path: Path) -> None:
