@@ -46,7 +46,7 @@ def scene(build, session):  # type: ignore[no-untyped-def]
     return {"room": room, "kid": kids[0]}
 
 
-def test_nap_with_two_checks(browser, live_server, clock, scene, session):
+def test_nap_with_two_checks(browser, live_server, clock, scene, session, tmp_path):
     room, kid = scene["room"], scene["kid"]
     tablet = browser.new_context(viewport=TABLET, locale="zh-CN", has_touch=True)
     try:
@@ -62,7 +62,7 @@ def test_nap_with_two_checks(browser, live_server, clock, scene, session):
         banner = page.locator("#sleep-banner")
         assert "due" in banner.get_attribute("class").split()
         assert "09:15" in banner.inner_text()
-        page.screenshot(path="/tmp/care-asleep.png")
+        page.screenshot(path=tmp_path / "care-asleep.png")
 
         # 09:10: the first check, on time.
         clock.advance(timedelta(minutes=10))
@@ -78,7 +78,7 @@ def test_nap_with_two_checks(browser, live_server, clock, scene, session):
         page.reload()
         banner = page.locator("#sleep-banner")
         assert "overdue" in banner.get_attribute("class").split()
-        page.screenshot(path="/tmp/care-overdue.png")
+        page.screenshot(path=tmp_path / "care-overdue.png")
         page.locator("#sleep-check tr[data-nap-id] input[value=side]").check()
         tap_and_load(page, page.locator("#record-check"))
         assert "due" in page.locator("#sleep-banner").get_attribute("class").split()
@@ -93,7 +93,7 @@ def test_nap_with_two_checks(browser, live_server, clock, scene, session):
         timeline = page.locator("table.timeline").inner_text()
         assert "09:00–09:30" in timeline
         assert page.locator("tr.kind-sleep_check").count() == 2
-        page.screenshot(path="/tmp/care-day.png")
+        page.screenshot(path=tmp_path / "care-day.png")
     finally:
         tablet.close()
 

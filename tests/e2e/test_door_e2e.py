@@ -79,7 +79,9 @@ def class_figures(page, base: str, room_id: int) -> tuple[int, int, bool]:  # ty
     return present, caregivers, ok
 
 
-def test_door_check_in_and_out_moves_the_directors_ratio(browser, live_server, clock, scene):
+def test_door_check_in_and_out_moves_the_directors_ratio(
+    browser, live_server, clock, scene, tmp_path
+):
     room_id, late = scene["room"].id, scene["late"]
     director = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
     tablet = browser.new_context(viewport=TABLET, locale="zh-CN", has_touch=True)
@@ -94,18 +96,18 @@ def test_door_check_in_and_out_moves_the_directors_ratio(browser, live_server, c
         assert door.locator(".tile").count() == 6
         tile = door.locator(f"a.tile[data-child-id='{late.id}']")
         assert "state-expected" in tile.get_attribute("class")
-        door.screenshot(path="/tmp/door.png")
+        door.screenshot(path=tmp_path / "door.png")
 
         # Tap 1: the tile opens the child's panel; tap 2: the mother's button checks in.
         tile.tap()
         panel = door.locator(f"#panel-{late.id}")
         panel.wait_for(state="visible")
-        door.screenshot(path="/tmp/door-panel.png")
+        door.screenshot(path=tmp_path / "door-panel.png")
         tap_and_load(door, panel.locator("button.person.checkin").first)
         flash = door.locator(".flash-success")
         assert LATE in flash.inner_text() and "09:00" in flash.inner_text()
         assert "state-present" in tile.get_attribute("class")
-        door.screenshot(path="/tmp/door-after.png")
+        door.screenshot(path=tmp_path / "door-after.png")
 
         assert class_figures(boss, live_server, room_id) == (6, 1, False)
 
