@@ -7,38 +7,18 @@ from datetime import date, timedelta
 
 import pytest
 
-from facility_app.accounts.models import Role
 from facility_app.accounts.permissions import SYSTEM
 from facility_app.alerts.models import Alert, AlertKind
 from facility_app.attendance.models import AttendanceRecord
 from facility_app.audit.models import AuditEntry
 from facility_app.children import service as children
 from tests.conftest import T0
-from tests.integration.test_api_support import (  # noqa: F401  (fixture)
+from tests.integration.test_api_support import (
     ApiClient,
-    World,
-    build_world,
     error_code,
     error_fields,
-    fast_passwords,
     row_counts,
 )
-
-pytestmark = pytest.mark.usefixtures("fast_passwords")
-
-
-@pytest.fixture
-def world(build, session) -> World:
-    """Two classes with a child and a caregiver each, and a user of every role."""
-    return build_world(build, session)
-
-
-@pytest.fixture
-def director(client, world) -> ApiClient:
-    """The test client signed in as the director."""
-    api = ApiClient(client)
-    assert api.login(world.users[Role.DIRECTOR]).status_code == 200
-    return api
 
 
 @pytest.fixture

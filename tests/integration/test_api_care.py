@@ -7,19 +7,10 @@ from datetime import timedelta
 import pytest
 
 from facility_app.accounts.models import Role
-from tests.integration.test_api_support import (  # noqa: F401  (fixture)
+from tests.integration.test_api_support import (
     ApiClient,
-    build_world,
     error_code,
-    fast_passwords,
 )
-
-pytestmark = pytest.mark.usefixtures("fast_passwords")
-
-
-@pytest.fixture
-def world(build, session):  # type: ignore[no-untyped-def]
-    return build_world(build, session)
 
 
 @pytest.fixture

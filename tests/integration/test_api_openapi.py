@@ -12,11 +12,10 @@ import pytest
 from facility_app import create_app
 from facility_app.accounts.models import Role
 from facility_app.web.api import OPERATIONS
-from tests.integration.test_api_support import (  # noqa: F401  (fixture)
+from tests.integration.test_api_support import (
     API,
     ApiClient,
     build_world,
-    fast_passwords,
 )
 
 METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
@@ -166,7 +165,6 @@ def test_docs_page_lists_every_operation_and_is_self_contained(offline_app):
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page), "no outside resources"
 
 
-@pytest.mark.usefixtures("fast_passwords")
 def test_answers_match_the_documented_response_models(client, build, session):
     world = build_world(build, session)
     api = ApiClient(client)

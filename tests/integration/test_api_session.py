@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
-
 from facility_app.accounts.models import LoginAttempt, Role
 from tests.factories import PASSWORD
-from tests.integration.test_api_support import (  # noqa: F401  (fixture)
+from tests.integration.test_api_support import (
     API,
     ApiClient,
     error_code,
-    fast_passwords,
     row_counts,
 )
-
-pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 
 def test_sign_in_returns_user_role_and_token_and_sign_out_ends_it(client, build, session):

@@ -6,15 +6,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import facility_app.models  # noqa: F401  (complete metadata for row counts)
 from carewatch.db import Base
 from carewatch.policy import ClassType
-from facility_app.accounts import service as accounts_service
 from facility_app.accounts.models import Role, User
 from facility_app.children.models import Child
 from facility_app.facility.models import ClassRoom, Facility
@@ -25,13 +22,6 @@ API = "/api/v1"
 # 18 and 30 months old at T0 (2026-03-10): a toddler and an older toddler.
 TODDLER_BIRTH = date(2024, 9, 1)
 OLDER_BIRTH = date(2023, 9, 1)
-
-
-@pytest.fixture
-def fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cheap argon2 parameters: these tests sign in many users, not test hashing strength."""
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(accounts_service, "_hasher", cheap)
 
 
 class ApiClient:

@@ -23,17 +23,14 @@ from facility_app.attendance import service as attendance
 from facility_app.attendance.models import AttendanceRecord
 from facility_app.staff import service as staff_service
 from tests.conftest import T0
-from tests.integration.test_api_support import (  # noqa: F401  (fixture)
+from tests.integration.test_api_support import (
     API,
     ApiClient,
     World,
     build_world,
     error_code,
-    fast_passwords,
     row_counts,
 )
-
-pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 #: Endpoints deliberately open to anyone, each with the reason.
 PUBLIC: dict[str, str] = {
