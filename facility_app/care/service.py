@@ -686,3 +686,13 @@ def warnings(session: Session, actor: Actor, facility: Facility, now: datetime) 
         ).all()
     )
     return out
+
+
+def end_naps_at_departure(
+    session: Session, actor: Actor, facility: Facility, child_id: int, *, now: datetime
+) -> list[Nap]:
+    """A child picked up while asleep has woken: end their open naps at the check-out."""
+    open_naps = session.scalars(
+        select(Nap).where(Nap.child_id == child_id, Nap.ended_at.is_(None))
+    ).all()
+    return [end_nap(session, actor, facility, nap.id, now=now) for nap in open_naps]

@@ -17,6 +17,7 @@ from carewatch.errors import DomainError, NotFound
 from facility_app.accounts.permissions import Perm
 from facility_app.attendance import service as attendance
 from facility_app.attendance.models import AbsenceReason, AttendanceRecord
+from facility_app.care import service as care
 from facility_app.children.service import get_child
 from facility_app.facility.models import ClassRoom
 from facility_app.facility.service import at_local, is_service_day, today, visible_classes
@@ -164,6 +165,7 @@ def check_out():  # type: ignore[no-untyped-def]
         picked_up_by_id=guardian_id,
         other_person=other or None,
     )
+    care.end_naps_at_departure(db.session, actor, fac, child.id, now=now())
     person = rec.picked_up_by.name if rec.picked_up_by else ""
     db.session.commit()
     log.info("check-out child=%s by user=%s", child.id, actor.user_id)

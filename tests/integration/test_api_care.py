@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from facility_app.accounts.models import Role
+from facility_app.care.models import Nap, SleepCheckLapse
 from tests.integration.test_api_support import (
     ApiClient,
     error_code,
@@ -75,3 +77,18 @@ def test_director_sees_but_regulator_cannot(client, world):
     api.login(world.users[Role.REGULATOR])
     r = api.get(f"/care/classes/{world.room_a.id}/room")
     assert r.status_code == 403
+
+
+def test_check_out_ends_an_open_nap_at_departure(carer, world, clock, session):
+    a = world.child_a
+    assert carer.post("/care/naps", {"child_id": a.id}).status_code == 201
+    clock.advance(timedelta(minutes=20))  # no check at 09:15: missed by the pick-up at 09:20
+    out = carer.post(
+        "/attendance/check-out", {"child_id": a.id, "picked_up_by_id": a.guardians[0].id}
+    )
+    assert out.status_code == 200
+    session.rollback()
+    nap = session.scalar(select(Nap).where(Nap.child_id == a.id))
+    assert nap.ended_at == clock.now()
+    lapse = session.scalar(select(SleepCheckLapse))
+    assert lapse is not None and lapse.missed

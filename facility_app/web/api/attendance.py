@@ -11,6 +11,7 @@ from facility_app.accounts.permissions import Perm
 from facility_app.attendance import service as attendance
 from facility_app.attendance.models import AbsenceReason, AttendanceRecord
 from facility_app.attendance.service import DoorRow
+from facility_app.care import service as care
 from facility_app.children.service import get_child
 from facility_app.facility.service import get_class, today, visible_classes
 
@@ -169,6 +170,7 @@ def check_out(body: CheckOut) -> AttendanceOut:
         picked_up_by_id=body.picked_up_by_id,
         other_person=body.other_person,
     )
+    care.end_naps_at_departure(db.session, actor, fac, child.id, now=now())
     return AttendanceOut.model_validate(rec)
 
 
