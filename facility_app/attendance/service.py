@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from carewatch import validate
 from carewatch.errors import Conflict, DomainError, Forbidden, NotFound
 from facility_app.accounts.permissions import Actor, Perm
 from facility_app.alerts.models import AlertKind, Severity
@@ -233,11 +234,7 @@ def check_out(
 
 
 def _require_reason_for_past(facility: Facility, day: date, now: datetime, reason: str) -> str:
-    reason = (reason or "").strip()
-    if len(reason) > 500:
-        raise DomainError(
-            "too_long", "At most %(n)s characters are allowed.", field="reason", n=500
-        )
+    reason = validate.text(reason, field="reason", limit=500)
     if (
         day < today(facility, now)
         and facility.policy().attendance.past_correction_needs_reason

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from carewatch import validate
 from carewatch.clock import local_day_bounds
 from carewatch.errors import Conflict, DomainError, NotFound
 from facility_app.accounts.permissions import Actor, Perm
@@ -47,11 +48,7 @@ def _when(
     facility: Facility, now: datetime, at: datetime | None, reason: str
 ) -> tuple[datetime, str]:
     """The entry's time (default now) and its reason; future refused, old needs a reason."""
-    reason = (reason or "").strip()
-    if len(reason) > 500:
-        raise DomainError(
-            "too_long", "At most %(n)s characters are allowed.", field="reason", n=500
-        )
+    reason = validate.text(reason, field="reason", limit=500)
     if at is None:
         return now, reason
     if at.tzinfo is None:
@@ -121,9 +118,7 @@ def log_entry(
     at, reason = _when(facility, now, at, reason)
     rec = presence(session, facility, child, at)
     actor.require_class(rec.class_id)
-    note = (note or "").strip()
-    if len(note) > 500:
-        raise DomainError("too_long", "At most %(n)s characters are allowed.", field="note", n=500)
+    note = validate.text(note, field="note", limit=500)
     if kind == CareKind.BOTTLE:
         limit = facility.policy().care.max_bottle_ml
         if amount_ml is None or amount_ml <= 0:

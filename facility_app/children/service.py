@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from carewatch import validate
 from carewatch.errors import Conflict, DomainError, NotFound
 from carewatch.policy import ClassType
 from facility_app.accounts.permissions import Actor, Perm
@@ -24,21 +25,11 @@ MAX_NAME = 60
 
 
 def _name(value: str, field: str = "name") -> str:
-    value = (value or "").strip()
-    if not value:
-        raise DomainError("required", "This field is required.", field=field)
-    if len(value) > MAX_NAME:
-        raise DomainError(
-            "too_long", "At most %(n)s characters are allowed.", field=field, n=MAX_NAME
-        )
-    return value
+    return validate.text(value, field=field, limit=MAX_NAME, required=True)
 
 
 def _text(value: str | None, limit: int, field: str) -> str:
-    value = (value or "").strip()
-    if len(value) > limit:
-        raise DomainError("too_long", "At most %(n)s characters are allowed.", field=field, n=limit)
-    return value
+    return validate.text(value, field=field, limit=limit)
 
 
 def check_birth_date(facility: Facility, birth_date: date, on: date) -> None:
