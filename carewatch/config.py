@@ -40,11 +40,41 @@ class Settings(BaseSettings):
     web_workers: int = Field(4, ge=1, le=64, description="Worker processes of the web server.")
     web_threads: int = Field(4, ge=1, le=64, description="Threads per web worker.")
 
+    facility_code: str = Field(
+        "demo-facility",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",
+        description="This facility's id in reports and MQTT topics (its certificate's name).",
+    )
+    mqtt_host: str = Field("127.0.0.1", description="MQTT broker host.")
+    mqtt_port: int = Field(1883, ge=1, le=65535, description="MQTT broker port.")
+    mqtt_username: str | None = Field(None, description="MQTT user name, when not TLS identity.")
+    mqtt_password: SecretStr | None = Field(None, description="MQTT password.")
+    mqtt_ca_file: Path | None = Field(None, description="CA certificate; setting it turns on TLS.")
+    mqtt_cert_file: Path | None = Field(None, description="Client certificate (TLS).")
+    mqtt_key_file: Path | None = Field(None, description="Client private key (TLS).")
+    topic_prefix: str = Field("carewatch/v1", description="Topic prefix of every report.")
+    outbox_max_reports: int = Field(
+        200_000,
+        ge=100,
+        description="Reports the outbox holds before new compliance snapshots are held back.",
+    )
+    hub_database_url: str | None = Field(
+        None, description="Supervision hub database; defaults to a SQLite file in data_dir."
+    )
+    hub_host: str = Field("127.0.0.1", description="Address the hub's web view binds.")
+    hub_port: int = Field(8001, ge=1, le=65535, description="Port of the hub's web view.")
+
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file in the data folder."""
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'carewatch.db').resolve()}"
+
+    def resolved_hub_database_url(self) -> str:
+        """The hub's database URL, defaulting to a SQLite file in the data folder."""
+        if self.hub_database_url:
+            return self.hub_database_url
+        return f"sqlite:///{(self.data_dir / 'hub.db').resolve()}"
 
     def resolved_secret_key(self) -> str:
         """The session key, created once with owner-only permissions, safe to call concurrently."""

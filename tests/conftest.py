@@ -20,6 +20,7 @@ from carewatch.migrate import upgrade
 from facility_app import create_app
 from facility_app.accounts.models import User
 from tests.factories import PASSWORD, Builder
+from tests.mqtt_broker import Mosquitto
 from tests.pgserver import PostgresServer
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -221,3 +222,15 @@ class AuthActions:
 def auth(client) -> AuthActions:  # type: ignore[no-untyped-def]
     """Sign-in helper for the test client."""
     return AuthActions(client)
+
+
+@pytest.fixture()
+def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
+    """A real mosquitto broker on a free loopback port, stopped after the test."""
+    root = tmp_path / "mqtt"
+    root.mkdir()
+    broker = Mosquitto(root).start()
+    try:
+        yield broker
+    finally:
+        broker.close()

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+import edge_agent.models  # noqa: F401  (complete metadata for row counts)
 import facility_app.models  # noqa: F401  (complete metadata for row counts)
 from carewatch.db import Base
 from carewatch.policy import ClassType

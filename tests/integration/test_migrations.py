@@ -6,6 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+import edge_agent.models  # noqa: F401 - registers the agent tables
 import facility_app.models  # noqa: F401 - registers every table
 from carewatch.db import Base, make_engine
 from carewatch.migrate import current, upgrade

@@ -1,0 +1,1 @@
+"""The supervision hub: the regulator's side that receives, verifies and shows reports."""
