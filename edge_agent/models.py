@@ -78,3 +78,13 @@ class AgentJobRun(Base):
     last_run_at: Mapped[datetime]
     ok: Mapped[bool] = mapped_column(default=True)
     message: Mapped[str] = mapped_column(String(500), default="")
+
+
+class AgentState(Base):
+    """Small named markers of the agent's progress, such as the last day reported."""
+
+    __tablename__ = "agent_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime]

@@ -51,16 +51,25 @@ log = logging.getLogger(__name__)
     envvar="CAREWATCH_LOG_LEVEL",
     help="Least severe log messages to show (env CAREWATCH_LOG_LEVEL).",
 )
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    envvar="CAREWATCH_LOG_FORMAT",
+    help="Log lines as text or as one JSON object each (env CAREWATCH_LOG_FORMAT).",
+)
 @click.version_option(__version__, prog_name="carewatch")
 @click.pass_context
-def cli(ctx: click.Context, log_level: str) -> None:
+def cli(ctx: click.Context, log_level: str, log_format: str) -> None:
     """CareWatch: operations and safety compliance for a childcare centre (托育机构).
 
     Settings come from CAREWATCH_* environment variables (data folder, database URL,
     host, port, workers); see carewatch/config.py.
     """
-    configure_logging(log_level)
+    configure_logging(log_level, log_format)
     ctx.meta["carewatch.log_level"] = log_level.lower()
+    ctx.meta["carewatch.log_format"] = log_format
 
 
 cli.add_command(demo.demo)
@@ -71,6 +80,10 @@ cli.add_command(up.up)
 from monitoring.cli import monitor  # noqa: E402
 
 cli.add_command(monitor)
+
+from edge_agent.cli import agent  # noqa: E402
+
+cli.add_command(agent)
 
 
 @cli.group()

@@ -73,10 +73,15 @@ class CliGroup(click.Group):
             raise CliError(str(exc)) from exc
 
 
-def configure_logging(level: str) -> None:
-    """Send log records at ``level`` and above to stderr in the one CareWatch format."""
+def configure_logging(level: str, fmt: str = "text") -> None:
+    """Send log records at ``level`` and above to stderr, as text lines or JSON lines."""
     lvl = getattr(logging, level.upper())
     logging.basicConfig(level=lvl, format=LOG_FORMAT, datefmt=LOG_DATEFMT)
+    if fmt == "json":
+        from carewatch.logs import JsonFormatter
+
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonFormatter())
     # basicConfig leaves an already configured root alone (tests, embedding); the level
     # asked for still applies.
     logging.getLogger().setLevel(lvl)

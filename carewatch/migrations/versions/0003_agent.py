@@ -30,6 +30,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("job", name=op.f("pk_agent_job_run")),
     )
     op.create_table(
+        "agent_state",
+        sa.Column("key", sa.String(length=64), nullable=False),
+        sa.Column("value", sa.String(length=200), nullable=False),
+        sa.Column("updated_at", carewatch.db.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_agent_state")),
+    )
+    op.create_table(
         "compliance_rule_state",
         sa.Column("rule_id", sa.String(length=64), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -89,5 +96,6 @@ def downgrade() -> None:
 
     op.drop_table("compliance_snapshot")
     op.drop_table("compliance_rule_state")
+    op.drop_table("agent_state")
     op.drop_table("agent_job_run")
     # ### end Alembic commands ###
