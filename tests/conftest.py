@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+import edge_agent.models  # noqa: F401 - the agent's tables are emptied between tests too
 from carewatch.clock import FixedClock
 from carewatch.db import Base, make_engine, make_session_factory
 from carewatch.migrate import upgrade
