@@ -21,6 +21,7 @@ class AlertKind(enum.StrEnum):
     AGE_MISMATCH = "age_mismatch"
     MISSING_CHECKOUT = "missing_checkout"
     LATE_PICKUP = "late_pickup"
+    COMPLIANCE_CHANGE = "compliance_change"
 
 
 class Severity(enum.StrEnum):

@@ -58,6 +58,12 @@ LABELS: dict[str, Any] = {
     # breaches
     "ratio": _l("Out of ratio"),
     "capacity": _l("Over capacity"),
+    # compliance rule statuses
+    "pass": _l("Pass"),
+    "warn": _l("Warning"),
+    "fail": _l("Fail"),
+    "unknown": _l("Unknown"),
+    "not_evaluated": _l("Not evaluated"),
 }
 
 ALERT_MESSAGES: dict[str, Any] = {
@@ -70,6 +76,7 @@ ALERT_MESSAGES: dict[str, Any] = {
     "age_mismatch": _l("Age does not fit the class: %(months)s months old."),
     "missing_checkout": _l("No check-out recorded on %(day)s."),
     "late_pickup": _l("Picked up %(minutes)s minutes after closing."),
+    "compliance_change": _l("Compliance check %(rule)s changed from %(from)s to %(to)s."),
 }
 
 
@@ -85,8 +92,13 @@ def alert_message(alert: Any) -> str:
     template = ALERT_MESSAGES.get(alert.kind.value)
     if template is None:
         return alert.kind.value
+    params = alert.params
+    if alert.kind.value == "compliance_change":
+        # Statuses are stored as codes; show them in the current language.
+        before = params.get("from") or "not_evaluated"
+        params = {**params, "from": label(before), "to": label(params.get("to"))}
     try:
-        return str(template) % alert.params
+        return str(template) % params
     except (KeyError, TypeError, ValueError):
         return str(template)
 
