@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 import shutil
 import signal
 import socket
@@ -37,8 +39,12 @@ class Mosquitto:
         self.port = port or free_port()
         self.conf = self.root / "mosquitto.conf"
         self.log = self.root / "mosquitto.log"
+        # mosquitto started as root switches to its own user before it opens files; running
+        # as the current user keeps the (0700) test folder writable for persistence and logs.
+        user = pwd.getpwuid(os.getuid()).pw_name
         self.conf.write_text(
             f"listener {self.port} 127.0.0.1\n"
+            f"user {user}\n"
             "allow_anonymous true\n"
             "persistence true\n"
             f"persistence_location {self.root}/\n"
