@@ -21,6 +21,7 @@ class AlertKind(enum.StrEnum):
     AGE_MISMATCH = "age_mismatch"
     MISSING_CHECKOUT = "missing_checkout"
     LATE_PICKUP = "late_pickup"
+    BAN_LIST_MATCH = "ban_list_match"
 
 
 class Severity(enum.StrEnum):
