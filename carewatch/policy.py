@@ -109,6 +109,37 @@ class CarePolicy(BaseModel):
     )
 
 
+class StaffPolicy(BaseModel):
+    """Staff credentials: certificates, health exams, training and the ban list."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    caregiver_certificate_kinds: list[str] = Field(
+        ["caregiver", "infant_carer"],
+        description="Certificate kinds that let a caregiver work (保育师, 育婴员).",
+    )
+    expiry_warning_days: list[int] = Field(
+        [30, 7], description="Days ahead of an expiry at which a warning is raised."
+    )
+    health_exam_valid_months: int = Field(
+        12, ge=1, le=36, description="Months a staff health exam stays valid (yearly)."
+    )
+    certified_share_target: float = Field(
+        0.8, ge=0, le=1, description="The locality's target share of certified caregivers."
+    )
+    training_hours_head: int = Field(
+        60, ge=0, le=1000, description="Training hours a facility head needs per year."
+    )
+    training_hours_caregiver: int = Field(
+        120, ge=0, le=1000, description="Training hours a caregiver needs per year."
+    )
+    credentials_gate_ratio: bool = Field(
+        True,
+        description="A caregiver without a valid certificate and health exam does not count "
+        "toward the ratio.",
+    )
+
+
 class LoginPolicy(BaseModel):
     """Login throttling."""
 
@@ -127,6 +158,7 @@ class Policy(BaseModel):
     attendance: AttendancePolicy = Field(default_factory=AttendancePolicy)
     login: LoginPolicy = Field(default_factory=LoginPolicy)
     care: CarePolicy = Field(default_factory=CarePolicy)
+    staff: StaffPolicy = Field(default_factory=StaffPolicy)
     default_opening: time = Field(time(7, 30), description="Default opening time.")
     default_closing: time = Field(time(17, 30), description="Default closing time.")
 

@@ -16,6 +16,15 @@ from facility_app.care.models import (
     SleepState,
 )
 from facility_app.children.models import CareType, Child, Enrolment, Guardian, Sex
+from facility_app.credentials.models import (
+    BackgroundCheck,
+    BanListEntry,
+    BanListImport,
+    CertificateKind,
+    CredentialSecret,
+    StaffCertificate,
+    TrainingRecord,
+)
 from facility_app.facility.models import (
     ClassRoom,
     ClosedDay,
@@ -26,6 +35,7 @@ from facility_app.facility.models import (
 )
 from facility_app.ratio.models import BreachKind, ClassBreach
 from facility_app.staff.models import ClassAssignment, DutySession, Staff, StaffRole
+from health_records.models import ExamResult, StaffHealthExam
 
 __all__ = [
     "AbsenceReason",
@@ -34,17 +44,23 @@ __all__ = [
     "AttendanceRecord",
     "AttendanceStatus",
     "AuditEntry",
+    "BackgroundCheck",
+    "BanListEntry",
+    "BanListImport",
     "BreachKind",
     "CareEntry",
     "CareKind",
     "CareType",
+    "CertificateKind",
     "Child",
     "ClassAssignment",
     "ClassBreach",
     "ClassRoom",
     "ClosedDay",
+    "CredentialSecret",
     "DutySession",
     "Enrolment",
+    "ExamResult",
     "Facility",
     "Grade",
     "Guardian",
@@ -62,6 +78,9 @@ __all__ = [
     "SleepPosition",
     "SleepState",
     "Staff",
+    "StaffCertificate",
+    "StaffHealthExam",
     "StaffRole",
+    "TrainingRecord",
     "User",
 ]

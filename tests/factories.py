@@ -121,9 +121,14 @@ class Builder:
         role: StaffRole = StaffRole.CAREGIVER,
         classes: list[int] | None = None,
         name: str | None = None,
+        credentials: bool = True,
     ) -> Staff:
-        """A staff member hired a year ago, assigned to classes."""
-        return staff_service.save_staff(
+        """A staff member hired long ago, assigned to classes.
+
+        Caregivers get a caregiver certificate and a fit health exam in force (they need
+        both to count toward the ratio) unless ``credentials`` is False.
+        """
+        person = staff_service.save_staff(
             self.session,
             SYSTEM,
             fac,
@@ -132,6 +137,42 @@ class Builder:
             role=role,
             hire_date=date(2020, 1, 1),
             class_ids=classes or [],
+        )
+        if credentials and role == StaffRole.CAREGIVER:
+            self.credentials(fac, person)
+        return person
+
+    def credentials(
+        self,
+        fac: Facility,
+        person: Staff,
+        *,
+        expires_on: date | None = None,
+        exam_date: date | None = None,
+    ) -> None:
+        """A caregiver certificate and a fit health exam for ``person``."""
+        from facility_app.credentials import service as credentials
+
+        day = self.now.date()
+        credentials.add_certificate(
+            self.session,
+            SYSTEM,
+            fac,
+            person.id,
+            now=self.now,
+            kind="caregiver",
+            number=f"BY{next(_seq):08d}",
+            valid_from=date(2019, 1, 1),
+            expires_on=expires_on or date(day.year + 3, 1, 1),
+        )
+        credentials.add_health_exam(
+            self.session,
+            SYSTEM,
+            fac,
+            person.id,
+            now=self.now,
+            exam_date=exam_date or day.replace(day=1),
+            result="fit",
         )
 
     def user(self, role: Role, *, staff: Staff | None = None, username: str | None = None) -> User:

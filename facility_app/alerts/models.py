@@ -22,6 +22,7 @@ class AlertKind(enum.StrEnum):
     MISSING_CHECKOUT = "missing_checkout"
     LATE_PICKUP = "late_pickup"
     COMPLIANCE_CHANGE = "compliance_change"
+    BAN_LIST_MATCH = "ban_list_match"
 
 
 class Severity(enum.StrEnum):

@@ -26,6 +26,9 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, bytes):
+        # Files (scans) do not belong in the audit log; their size says that one was there.
+        return f"<{len(value)} bytes>"
     return value
 
 

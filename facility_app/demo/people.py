@@ -7,6 +7,7 @@ People are created through the domain services, so every record passes the same 
 from __future__ import annotations
 
 import calendar
+import itertools
 import logging
 import math
 import random
@@ -187,6 +188,7 @@ class PeopleBuilder:
         self.names = NameMaker(rng)
         self.today = facility_service.today(facility, now)
         self.policy = facility.policy()
+        self._cert_numbers = itertools.count(1)
 
     def build(self, children: int, history_days: int, progress: Progress | None = None) -> Roster:
         """The whole roster for a facility of about ``children`` children."""
@@ -240,8 +242,66 @@ class PeopleBuilder:
                     class_ids=[plan.room.id],
                 )
                 plan.caregivers.append(member.id)
+                self._credentials(member, window_start, certified=True)
                 count += 1
         return count
+
+    def _credentials(self, member: Staff, window_start: date, *, certified: bool) -> None:
+        """A certificate (caregivers), a yearly health exam, a background check, training."""
+        from facility_app.credentials import service as credentials
+
+        n = next(self._cert_numbers)
+        if certified:
+            # Every ninth certificate runs out within the month, so the demo shows a warning.
+            expires = (
+                self.today + timedelta(days=self.rng.randint(3, 25))
+                if n % 9 == 0
+                else self.today + timedelta(days=self.rng.randint(200, 1500))
+            )
+            credentials.add_certificate(
+                self.session,
+                SYSTEM,
+                self.fac,
+                member.id,
+                now=self.now,
+                kind="caregiver" if n % 3 else "infant_carer",
+                number=f"DEMO{n:06d}",
+                issuer="人力资源和社会保障局",
+                valid_from=member.hire_date,
+                expires_on=expires,
+            )
+        # Taken before the history starts, so the whole history counts the person.
+        exam = window_start - timedelta(days=self.rng.randint(0, 250))
+        credentials.add_health_exam(
+            self.session,
+            SYSTEM,
+            self.fac,
+            member.id,
+            now=self.now,
+            exam_date=exam,
+            result="fit",
+            issuer="区妇幼保健院",
+        )
+        credentials.add_background_check(
+            self.session,
+            SYSTEM,
+            self.fac,
+            member.id,
+            now=self.now,
+            issued_on=member.hire_date,
+            issuer="公安局",
+        )
+        for _ in range(self.rng.randint(1, 4)):
+            credentials.add_training(
+                self.session,
+                SYSTEM,
+                self.fac,
+                member.id,
+                now=self.now,
+                course=self.rng.choice(["婴幼儿急救", "回应性照护", "膳食营养", "安全防护"]),
+                hours=self.rng.choice([4, 8, 16, 24]),
+                done_on=self.today - timedelta(days=self.rng.randint(1, 300)),
+            )
 
     def _other_staff(self, children: int, window_start: date) -> dict[StaffRole, list[int]]:
         # Health staff 1 per 150 children and cooks 1 per 50 (policy digest).
@@ -266,6 +326,7 @@ class PeopleBuilder:
                     phone=self.names.phone(),
                 )
                 out.setdefault(role, []).append(member.id)
+                self._credentials(member, window_start, certified=False)
         return out
 
     def _earliest(self, birth: date, class_type: ClassType) -> date:

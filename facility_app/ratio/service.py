@@ -15,6 +15,7 @@ from carewatch.errors import NotFound
 from facility_app.alerts.models import AlertKind, Severity
 from facility_app.alerts.service import raise_alert
 from facility_app.attendance.models import AttendanceRecord, AttendanceStatus
+from facility_app.credentials.gate import credentials_in_force
 from facility_app.facility.models import ClassRoom, Facility
 from facility_app.facility.service import at_local, today
 from facility_app.ratio.models import BreachKind, ClassBreach
@@ -61,7 +62,7 @@ def _live_counts(
         session.execute(
             select(DutySession.class_id, func.count())
             .join(Staff, Staff.id == DutySession.staff_id)
-            .where(DutySession.class_id.in_(class_ids), *_counted_on_duty(facility))
+            .where(DutySession.class_id.in_(class_ids), *_counted_on_duty(facility, day))
             .group_by(DutySession.class_id)
         ).all()
     )
@@ -94,7 +95,7 @@ def refresh_now(session: Session, facility: Facility, class_id: int, *, now: dat
     present, on_duty, open_breach = session.execute(
         select(
             _present_count(room.id, day),
-            _on_duty_count(facility, room.id),
+            _on_duty_count(facility, room.id, day),
             select(func.count())
             .where(
                 ClassBreach.class_id == room.id,
@@ -120,9 +121,14 @@ def _checked_in(day: date) -> tuple:  # type: ignore[type-arg]
     )
 
 
-def _counted_on_duty(facility: Facility) -> tuple:  # type: ignore[type-arg]
+def _counted_on_duty(facility: Facility, day: date) -> tuple:  # type: ignore[type-arg]
     roles = [StaffRole(r) for r in facility.policy().attendance.ratio_staff_roles]
-    return (DutySession.end_at.is_(None), Staff.role.in_(roles))
+    # A caregiver without a valid certificate and health exam does not count (policy).
+    return (
+        DutySession.end_at.is_(None),
+        Staff.role.in_(roles),
+        *credentials_in_force(facility, day),
+    )
 
 
 def _present_count(class_id: int, day: date):  # type: ignore[no-untyped-def]
@@ -133,12 +139,12 @@ def _present_count(class_id: int, day: date):  # type: ignore[no-untyped-def]
     )
 
 
-def _on_duty_count(facility: Facility, class_id: int):  # type: ignore[no-untyped-def]
+def _on_duty_count(facility: Facility, class_id: int, day: date):  # type: ignore[no-untyped-def]
     return (
         select(func.count())
         .select_from(DutySession)
         .join(Staff, Staff.id == DutySession.staff_id)
-        .where(DutySession.class_id == class_id, *_counted_on_duty(facility))
+        .where(DutySession.class_id == class_id, *_counted_on_duty(facility, day))
         .scalar_subquery()
     )
 
@@ -232,6 +238,7 @@ def _day_intervals(
             DutySession.class_id == room.id,
             DutySession.start_at < day_end,
             (DutySession.end_at.is_(None)) | (DutySession.end_at > day_start),
+            *credentials_in_force(facility, day),
         )
     ):
         if role.value not in roles:

@@ -34,6 +34,8 @@ class Staff(Base):
     phone: Mapped[str] = mapped_column(String(30), default="")
     hire_date: Mapped[date]
     leave_date: Mapped[date | None]
+    # A keyed hash of the ID number, to compare with the ban list; the number is not kept.
+    id_number_hash: Mapped[str | None] = mapped_column(String(64), index=True)
 
     assignments: Mapped[list[ClassAssignment]] = relationship(
         back_populates="staff", cascade="all, delete-orphan"

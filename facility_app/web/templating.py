@@ -55,6 +55,9 @@ LABELS: dict[str, Any] = {
     "present": _l("Present"),
     "left": _l("Picked up"),
     "absent": _l("Absent"),
+    # health exam results
+    "fit": _l("Fit for work"),
+    "unfit": _l("Not fit for work"),
     # breaches
     "ratio": _l("Out of ratio"),
     "capacity": _l("Over capacity"),
@@ -77,6 +80,9 @@ ALERT_MESSAGES: dict[str, Any] = {
     "missing_checkout": _l("No check-out recorded on %(day)s."),
     "late_pickup": _l("Picked up %(minutes)s minutes after closing."),
     "compliance_change": _l("Compliance check %(rule)s changed from %(from)s to %(to)s."),
+    "ban_list_match": _l(
+        "A staff member (no. %(staff_id)s) matches the regulator's lifetime ban list."
+    ),
 }
 
 

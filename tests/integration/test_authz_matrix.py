@@ -21,6 +21,7 @@ from facility_app.accounts.permissions import MATRIX, SYSTEM, Perm
 from facility_app.alerts.models import Alert
 from facility_app.attendance import service as attendance
 from facility_app.attendance.models import AttendanceRecord
+from facility_app.credentials import service as credentials
 from facility_app.staff import service as staff_service
 from tests.conftest import T0
 from tests.integration.test_api_support import (
@@ -60,6 +61,7 @@ class Data:
     record_a: AttendanceRecord
     record_b: AttendanceRecord
     alert_a: Alert
+    certificate_id: int
 
 
 #: The value filled in for each URL parameter: always something the caregiver of class A
@@ -75,6 +77,7 @@ PARAMS: dict[str, Callable[[Data], int]] = {
     "user_id": lambda d: d.world.users[Role.CAREGIVER].id,
     # Only a POST takes a nap id; it is refused or its body invalid before the nap is looked up.
     "nap_id": lambda d: 1,
+    "certificate_id": lambda d: d.certificate_id,
 }
 
 #: The same parameters pointing into class B, which the caregiver of class A may not reach.
@@ -155,8 +158,12 @@ def data(build, session, clock) -> Data:
     staff_service.clock_in(session, SYSTEM, world.fac, world.staff_b, world.room_b.id, now=T0)
     alert_a = session.query(Alert).filter_by(class_id=world.room_a.id).first()
     assert alert_a is not None
+    certificate = credentials.add_certificate(
+        session, SYSTEM, world.fac, world.staff_a.id, now=T0, kind="teacher", number="T-1",
+        valid_from=T0.date(), expires_on=None, scan=b"%PDF-1.4", scan_type="application/pdf",
+    )  # fmt: skip
     session.commit()
-    return Data(world, record_a, record_b, alert_a)
+    return Data(world, record_a, record_b, alert_a, certificate.id)
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Staff credentials: certificates, health exams, background checks, training, the ban list."""
