@@ -202,6 +202,17 @@ def findings(summary: StaffSummary) -> dict[str, Finding]:
     Evidence names staff by id only: reports leave the facility.
     """
     out: dict[str, Finding] = {}
+    if not summary.staff:
+        # Nobody recorded is not everybody in order.
+        return {
+            rule: Finding("unknown", None, None, {}, "no staff recorded")
+            for rule in (
+                "staff.certified",
+                "staff.health_exam",
+                "staff.training_hours",
+                "staff.ban_list",
+            )
+        }
     expiring = [w for w in summary.warnings if w["what"] == "certificate"]
     if summary.certified_share is None:
         out["staff.certified"] = Finding(

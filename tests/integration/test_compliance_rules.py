@@ -342,7 +342,13 @@ def test_rules_of_missing_modules_are_unknown_never_pass(build, session):
     assert len(snap.results) == len(CATALOGUE) == 21
     assert {r for r, res in by_id.items() if res.status is Status.UNKNOWN} == PROVIDED
     for rule_id in PROVIDED:
-        expected = "no camera registry" if rule_id.startswith("cctv.") else "module not installed"
+        expected = (
+            "no camera registry"
+            if rule_id.startswith("cctv.")
+            else "no staff recorded"
+            if rule_id.startswith("staff.")
+            else "module not installed"
+        )
         assert by_id[rule_id].message == expected
     assert all(r.clause for r in CATALOGUE) and all(r.title for r in CATALOGUE)
 
@@ -395,3 +401,23 @@ def test_a_rule_that_raises_is_unknown_and_the_others_still_run(build, session):
     assert (results[1].status, results[1].message) == (Status.UNKNOWN, "check failed: ValueError")
     # The failed statement did not spoil the transaction for the next rule.
     assert (results[2].status, results[2].value) == (Status.PASS, 0)
+
+
+def test_staff_rules_come_from_the_credentials_of_the_staff_employed(build, session):
+    # Two caregivers, one certified: 50 % against the 80 % target fails; the uncertified one
+    # also has no health exam; nobody's ID number is on file for the ban list.
+    fac = build.facility()
+    room = build.room(fac)
+    build.staff(fac, classes=[room.id])
+    newcomer = build.staff(fac, classes=[room.id], credentials=False)
+    by_id = {r.rule_id: r for r in evaluate(session, fac, T0, providers={}).results}
+    certified = by_id["staff.certified"]
+    assert (certified.status, certified.value, certified.threshold) == (
+        Status.FAIL,
+        "0.5000",
+        "0.8",
+    )
+    assert certified.evidence["uncertified_staff_ids"] == [newcomer.id]
+    exam = by_id["staff.health_exam"]
+    assert (exam.status, exam.value, exam.threshold) == (Status.FAIL, 1, 2)
+    assert by_id["staff.ban_list"].status is Status.UNKNOWN

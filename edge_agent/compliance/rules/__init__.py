@@ -9,7 +9,7 @@ they report ``unknown`` until their package plugs a check in with
 from __future__ import annotations
 
 from edge_agent.compliance.base import CheckRule, ProvidedRule, Rule
-from edge_agent.compliance.rules import attendance, care, classes
+from edge_agent.compliance.rules import attendance, care, classes, staff
 
 _SETTING_STANDARD = "托育机构设置标准（试行）（2019）"
 _MANAGEMENT_NORM = "托育机构管理规范（试行）（2019）"
@@ -37,21 +37,29 @@ CATALOGUE: tuple[Rule, ...] = (
         "Storage holds the retention period at the measured write rate",
         NO_CAMERAS,
     ),
-    ProvidedRule(
+    CheckRule(
         "staff.certified",
         "鹿城区方案（2020）；上虞区意见（2023—2027）；无锡“十四五”规划 表1（持证上岗）",
         "Caregivers work with a valid certificate",
+        staff.certified,
     ),
-    ProvidedRule(
+    CheckRule(
         "staff.health_exam",
         "淄博意见（2021）§12；吴江区意见（2021）五（一）",
         "Staff health exam before starting work and yearly",
+        staff.health_exam,
     ),
-    ProvidedRule("staff.training_hours", "无锡“十四五”规划 专栏3", "Yearly training hours reached"),
-    ProvidedRule(
+    CheckRule(
+        "staff.training_hours",
+        "无锡“十四五”规划 专栏3",
+        "Yearly training hours reached",
+        staff.training_hours,
+    ),
+    CheckRule(
         "staff.ban_list",
         "上虞区意见 §17；鹿城区方案 §25；吴江区意见 五（二）",
         "Nobody on the ban list works here",
+        staff.ban_list,
     ),
     CheckRule(
         "class.size", _SETTING_STANDARD, "Children per class within the limit", classes.class_size
