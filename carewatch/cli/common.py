@@ -88,6 +88,8 @@ def configure_logging(level: str, fmt: str = "text") -> None:
     if lvl > logging.DEBUG:
         # Alembic narrates every plugin and context at INFO; the commands print a summary.
         logging.getLogger("alembic").setLevel(logging.WARNING)
+        # APScheduler logs every run of every job at INFO; the agent logs what its jobs do.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def load_settings() -> Settings:

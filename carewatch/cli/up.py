@@ -102,15 +102,49 @@ class WebServer:
             self.proc.wait()
 
 
+def register_demo_facility(settings: Settings, name: str) -> None:
+    """Make sure the hub knows this facility's signing key (the demo's one machine is both)."""
+    from carewatch.db import make_engine, make_session_factory, transaction
+    from carewatch.reports import public_key_text
+    from edge_agent.keys import load_or_create
+    from supervision_hub.migrate import upgrade as upgrade_hub
+    from supervision_hub.service import register_facility
+
+    url = settings.resolved_hub_database_url()
+    upgrade_hub(url)
+    key = public_key_text(load_or_create(settings.data_dir).public_key())
+    engine = make_engine(url)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            register_facility(
+                session,
+                code=settings.facility_code,
+                public_key=key,
+                name=name,
+                now=SystemClock().now(),
+            )
+    finally:
+        engine.dispose()
+
+
 def up_components(
     settings: Settings, host: str, port: int, workers: int, log_level: str
 ) -> list[Component]:
-    """The embedded stack, in start order (broker, agent and hub join here as they land)."""
-    from carewatch.db import make_engine, make_session_factory
-    from facility_app.housekeeping import DayCloser
+    """The embedded stack in start order: broker, web app, hub, then the agent.
 
-    factory = make_session_factory(make_engine(database_url(settings)))
+    The stack stops them in reverse: the agent says goodbye (its ``offline`` state) while
+    the broker and the hub still listen.
+    """
+    from carewatch.broker import LocalBroker
+    from carewatch.db import make_engine, make_session_factory
+    from edge_agent.agent import build_agent
+    from supervision_hub.component import HubProcess
+
+    broker = LocalBroker.from_settings(settings)
+    # The agent's commits (its outbox) must reach the disk: a durable engine of its own.
+    agent_factory = make_session_factory(make_engine(database_url(settings), durable=True))
     return [
+        broker,
         WebServer(
             host=host,
             port=port,
@@ -118,7 +152,14 @@ def up_components(
             threads=settings.web_threads,
             log_level=log_level,
         ),
-        DayCloser(factory, SystemClock()),
+        HubProcess(
+            host=settings.hub_host,
+            port=settings.hub_port,
+            log_level=log_level,
+            protocol=broker.protocol,
+            shared=broker.shared_subscriptions,
+        ),
+        *build_agent(settings, agent_factory, SystemClock(), protocol=broker.protocol),
     ]
 
 
@@ -126,7 +167,7 @@ def up_components(
 @server_options
 @click.pass_context
 def up(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
-    """Run everything on this machine: database, demo data if empty, and the web app."""
+    """Run everything on this machine: database, demo data, broker, web app, hub and agent."""
     settings = load_settings()
     workers = workers or settings.web_workers
     log_level = ctx.meta.get("carewatch.log_level", "info")
@@ -151,10 +192,19 @@ def up(ctx: click.Context, host: str | None, port: int | None, workers: int | No
         if report is not None:
             print_report(report)
         accounts = accounts_still_demo(factory)
+        with factory() as session:
+            from facility_app.facility.service import get_facility
+
+            facility_name = get_facility(session).name
+    register_demo_facility(settings, facility_name)
 
     def ready() -> None:
         click.echo("")
-        click.echo(f"CareWatch is running at {browser_url(host, port)}")
+        click.echo(f"CareWatch (the facility app) is running at {browser_url(host, port)}")
+        click.echo(
+            "the supervision hub (regulator's view) is at "
+            f"{browser_url(settings.hub_host, settings.hub_port)}"
+        )
         print_accounts(accounts)
         click.echo("press Ctrl-C to stop")
 
