@@ -24,6 +24,17 @@ from facility_app.facility.models import (
     Ownership,
     PolicyProfile,
 )
+from facility_app.hygiene.models import DisinfectionLog, DisinfectionTask, Target
+from facility_app.kitchen.models import (
+    Dish,
+    Eaten,
+    FoodSample,
+    Meal,
+    MealFeeAccount,
+    MealIntake,
+    MealSubstitute,
+    MenuItem,
+)
 from facility_app.ratio.models import BreachKind, ClassBreach
 from facility_app.staff.models import ClassAssignment, DutySession, Staff, StaffRole
 
@@ -43,12 +54,22 @@ __all__ = [
     "ClassBreach",
     "ClassRoom",
     "ClosedDay",
+    "Dish",
+    "DisinfectionLog",
+    "DisinfectionTask",
     "DutySession",
+    "Eaten",
     "Enrolment",
     "Facility",
+    "FoodSample",
     "Grade",
     "Guardian",
     "LoginAttempt",
+    "Meal",
+    "MealFeeAccount",
+    "MealIntake",
+    "MealSubstitute",
+    "MenuItem",
     "Mood",
     "Nap",
     "OutdoorPeriod",
@@ -63,5 +84,6 @@ __all__ = [
     "SleepState",
     "Staff",
     "StaffRole",
+    "Target",
     "User",
 ]
