@@ -140,6 +140,115 @@ class StaffPolicy(BaseModel):
     )
 
 
+class DisinfectionMethod(enum.StrEnum):
+    """How an area or object is disinfected."""
+
+    VENTILATION = "ventilation"  # 通风
+    UV_LAMP = "uv_lamp"  # 紫外线灯
+    BOILING = "boiling"  # 煮沸
+    STEAMING = "steaming"  # 蒸汽
+    CHLORINE = "chlorine"  # 含氯消毒液
+    SUN = "sun"  # 日晒
+
+
+class MethodLimits(BaseModel):
+    """The range a logged duration (and concentration) must fall in for one method."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_minutes: int = Field(ge=1, le=1440, description="Shortest duration that counts.")
+    max_minutes: int | None = Field(
+        None, ge=1, le=1440, description="Longest duration that is plausible, if bounded."
+    )
+    min_mg_per_l: int | None = Field(
+        None, ge=1, le=10000, description="Lowest available-chlorine concentration, mg/L."
+    )
+    max_mg_per_l: int | None = Field(
+        None, ge=1, le=10000, description="Highest available-chlorine concentration, mg/L."
+    )
+
+    @model_validator(mode="after")
+    def _ranges(self) -> MethodLimits:
+        if self.max_minutes is not None and self.max_minutes < self.min_minutes:
+            raise ValueError("max_minutes must not be below min_minutes")
+        if (self.min_mg_per_l is None) != (self.max_mg_per_l is None):
+            raise ValueError("give both concentration bounds or neither")
+        if self.min_mg_per_l is not None and self.max_mg_per_l < self.min_mg_per_l:  # type: ignore[operator]
+            raise ValueError("max_mg_per_l must not be below min_mg_per_l")
+        return self
+
+    @property
+    def needs_concentration(self) -> bool:
+        """Whether a log of this method must state a concentration."""
+        return self.min_mg_per_l is not None
+
+
+def _default_method_limits() -> dict[DisinfectionMethod, MethodLimits]:
+    m = DisinfectionMethod
+    return {
+        # Ventilation 10–15 min each time, at least twice a day.
+        m.VENTILATION: MethodLimits(min_minutes=10, max_minutes=240),
+        # UV lamp 60 min, never on people.
+        m.UV_LAMP: MethodLimits(min_minutes=60, max_minutes=120),
+        # Tableware: boil 15 min or steam 10 min.
+        m.BOILING: MethodLimits(min_minutes=15, max_minutes=120),
+        m.STEAMING: MethodLimits(min_minutes=10, max_minutes=120),
+        # Towels: 250–400 mg/L available chlorine for 20 min.
+        m.CHLORINE: MethodLimits(
+            min_minutes=20, max_minutes=120, min_mg_per_l=250, max_mg_per_l=400
+        ),
+        # Towels: sun at least 6 h.
+        m.SUN: MethodLimits(min_minutes=360, max_minutes=720),
+    }
+
+
+class KitchenPolicy(BaseModel):
+    """Food samples (留样) and menu planning."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sample_min_grams: int = Field(
+        125, ge=1, le=2000, description="Least weight of one dish's sample, in grams."
+    )
+    sample_max_grams: int = Field(
+        2000, ge=1, le=10000, description="Heaviest plausible sample, in grams."
+    )
+    sample_keep_hours: int = Field(
+        48, ge=1, le=720, description="Hours a sample is kept before it may be discarded."
+    )
+    backdate_without_reason_minutes: int = Field(
+        30, ge=0, le=240, description="Minutes a log may lie in the past without a reason."
+    )
+
+
+class HygienePolicy(BaseModel):
+    """Disinfection: each method's limits, sane bounds and when a task is overdue."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    methods: dict[DisinfectionMethod, MethodLimits] = Field(default_factory=_default_method_limits)
+    refuse_out_of_limits: bool = Field(
+        True,
+        description="Refuse a log outside its method's limits; otherwise store it flagged.",
+    )
+    overdue_grace_minutes: int = Field(
+        0, ge=0, le=240, description="Minutes after the day's closing before a task is overdue."
+    )
+    sane_max_minutes: int = Field(
+        1440, ge=60, le=10080, description="Longest duration accepted at all, in minutes."
+    )
+    sane_max_mg_per_l: int = Field(
+        10000, ge=100, le=100000, description="Highest concentration accepted at all, mg/L."
+    )
+    backdate_without_reason_minutes: int = Field(
+        30, ge=0, le=240, description="Minutes a log may lie in the past without a reason."
+    )
+
+    def limits(self, method: DisinfectionMethod | str) -> MethodLimits:
+        """The limits of one method."""
+        return self.methods[DisinfectionMethod(method)]
+
+
 class LoginPolicy(BaseModel):
     """Login throttling."""
 
@@ -159,6 +268,8 @@ class Policy(BaseModel):
     login: LoginPolicy = Field(default_factory=LoginPolicy)
     care: CarePolicy = Field(default_factory=CarePolicy)
     staff: StaffPolicy = Field(default_factory=StaffPolicy)
+    kitchen: KitchenPolicy = Field(default_factory=KitchenPolicy)
+    hygiene: HygienePolicy = Field(default_factory=HygienePolicy)
     default_opening: time = Field(time(7, 30), description="Default opening time.")
     default_closing: time = Field(time(17, 30), description="Default closing time.")
 

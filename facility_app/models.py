@@ -33,6 +33,17 @@ from facility_app.facility.models import (
     Ownership,
     PolicyProfile,
 )
+from facility_app.hygiene.models import DisinfectionLog, DisinfectionTask, Target
+from facility_app.kitchen.models import (
+    Dish,
+    Eaten,
+    FoodSample,
+    Meal,
+    MealFeeAccount,
+    MealIntake,
+    MealSubstitute,
+    MenuItem,
+)
 from facility_app.ratio.models import BreachKind, ClassBreach
 from facility_app.staff.models import ClassAssignment, DutySession, Staff, StaffRole
 from health_records.models import ExamResult, StaffHealthExam
@@ -58,13 +69,23 @@ __all__ = [
     "ClassRoom",
     "ClosedDay",
     "CredentialSecret",
+    "Dish",
+    "DisinfectionLog",
+    "DisinfectionTask",
     "DutySession",
+    "Eaten",
     "Enrolment",
     "ExamResult",
     "Facility",
+    "FoodSample",
     "Grade",
     "Guardian",
     "LoginAttempt",
+    "Meal",
+    "MealFeeAccount",
+    "MealIntake",
+    "MealSubstitute",
+    "MenuItem",
     "Mood",
     "Nap",
     "OutdoorPeriod",
@@ -81,6 +102,7 @@ __all__ = [
     "StaffCertificate",
     "StaffHealthExam",
     "StaffRole",
+    "Target",
     "TrainingRecord",
     "User",
 ]

@@ -18,6 +18,8 @@ from facility_app.children.models import Child, Enrolment
 from facility_app.children.service import misfits
 from facility_app.facility.models import ClassRoom, Facility
 from facility_app.facility.service import at_local, is_service_day, today, visible_classes
+from facility_app.hygiene.service import TaskRow
+from facility_app.hygiene.service import overdue as hygiene_overdue
 from facility_app.ratio.models import ClassBreach
 from facility_app.ratio.rules import RatioStatus
 from facility_app.ratio.service import breaches, live_status
@@ -51,6 +53,7 @@ class Overview:
     alerts: list[Alert]
     age_flags: list[tuple[Child, Enrolment, int]]
     care: CareWarnings = field(default_factory=CareWarnings)
+    hygiene_overdue: list[TaskRow] = field(default_factory=list)
 
     @property
     def totals(self) -> Counter[str]:
@@ -102,4 +105,5 @@ def build(session: Session, actor: Actor, facility: Facility, now: datetime) -> 
             day,
         ),
         care=care_warnings(session, actor, facility, now),
+        hygiene_overdue=hygiene_overdue(session, actor, facility, now),
     )

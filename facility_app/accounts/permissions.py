@@ -29,6 +29,12 @@ class Perm(enum.StrEnum):
     ACCOUNT_SELF = "account.self"
     CARE_VIEW = "care.view"
     CARE_WRITE = "care.write"
+    KITCHEN_VIEW = "kitchen.view"
+    KITCHEN_WRITE = "kitchen.write"
+    KITCHEN_PLAN = "kitchen.plan"
+    HYGIENE_VIEW = "hygiene.view"
+    HYGIENE_WRITE = "hygiene.write"
+    HYGIENE_PLAN = "hygiene.plan"
 
 
 _ALL_READ = {Role.ADMIN, Role.DIRECTOR, Role.CAREGIVER, Role.HEALTH_OFFICER, Role.REGULATOR}
@@ -53,6 +59,14 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     # The care log names children and their bodily care: it stays inside the facility.
     Perm.CARE_VIEW: frozenset(_MANAGERS | {Role.CAREGIVER, Role.HEALTH_OFFICER}),
     Perm.CARE_WRITE: frozenset(_MANAGERS | {Role.CAREGIVER}),
+    # Meals name children (allergies, what they ate); samples and menus are kitchen work.
+    Perm.KITCHEN_VIEW: frozenset(_MANAGERS | {Role.CAREGIVER, Role.HEALTH_OFFICER}),
+    Perm.KITCHEN_WRITE: frozenset(_MANAGERS | {Role.CAREGIVER, Role.HEALTH_OFFICER}),
+    Perm.KITCHEN_PLAN: frozenset(_MANAGERS | {Role.HEALTH_OFFICER}),
+    # Disinfection logs hold no personal data; the regulator may read them.
+    Perm.HYGIENE_VIEW: frozenset(_ALL_READ),
+    Perm.HYGIENE_WRITE: frozenset(_MANAGERS | {Role.CAREGIVER, Role.HEALTH_OFFICER}),
+    Perm.HYGIENE_PLAN: frozenset(_MANAGERS | {Role.HEALTH_OFFICER}),
 }
 
 

@@ -84,6 +84,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         dashboard,
         errors,
         facility_views,
+        hygiene_views,
+        kitchen_views,
         people_views,
         users_views,
     )
@@ -95,6 +97,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         dashboard,
         attendance_views,
         care_views,
+        kitchen_views,
+        hygiene_views,
         classes_views,
         people_views,
         credentials_views,
@@ -104,6 +108,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         users_views,
     ):
         app.register_blueprint(module.bp)
+    app.register_blueprint(kitchen_views.public_bp)
     api.init_app(app)
 
     from .templating import init_app as init_templating

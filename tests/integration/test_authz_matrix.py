@@ -46,6 +46,7 @@ PUBLIC: dict[str, str] = {
     "api.delete_session": "signing out through the API",
     "api.openapi_document": "the API's description",
     "api.docs_page": "the API's description as a page",
+    "public.notice": "the public information page: the week's menu and meal-fee accounts",
 }
 
 ANONYMOUS = None

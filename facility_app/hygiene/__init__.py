@@ -1,0 +1,1 @@
+"""Disinfection schedules and logs, and which tasks are overdue."""

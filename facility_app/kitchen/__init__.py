@@ -1,0 +1,1 @@
+"""Meals: menus, dishes and allergens, what was served and eaten, food samples."""
