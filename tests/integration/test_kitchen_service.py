@@ -229,3 +229,20 @@ def test_caregiver_of_another_class_cannot_record_intake(scene, session, build):
             amounts={scene["kid"].id: Eaten.ALL},
         )  # fmt: skip
     assert err.value.code == "class_not_assigned"
+
+
+def test_the_compliance_status_carries_the_food_rules(scene, session):  # type: ignore[no-untyped-def]
+    from edge_agent.compliance import Status, evaluate
+
+    fac = scene["fac"]
+    by_id = {r.rule_id: r for r in evaluate(session, fac, T0, providers={}).results}
+    # Nothing served yet: the food rules cannot say anything, and nothing is set up for
+    # disinfection.
+    assert by_id["food.sample_retention"].status is Status.UNKNOWN
+    assert by_id["hygiene.disinfection"].status is Status.UNKNOWN
+    kitchen.serve_item(session, SYSTEM, fac, now=T0, item_id=scene["rice"].id)
+    by_id = {r.rule_id: r for r in evaluate(session, fac, T0, providers={}).results}
+    samples = by_id["food.sample_retention"]
+    assert samples.status is Status.FAIL and samples.evidence["no_sample"] == 1
+    assert by_id["food.allergen"].status is Status.WARN
+    assert "王小明" not in repr(by_id["food.allergen"].as_report())

@@ -9,7 +9,7 @@ they report ``unknown`` until their package plugs a check in with
 from __future__ import annotations
 
 from edge_agent.compliance.base import CheckRule, ProvidedRule, Rule
-from edge_agent.compliance.rules import attendance, care, classes, staff
+from edge_agent.compliance.rules import attendance, care, classes, kitchen, staff
 
 _SETTING_STANDARD = "托育机构设置标准（试行）（2019）"
 _MANAGEMENT_NORM = "托育机构管理规范（试行）（2019）"
@@ -89,13 +89,18 @@ CATALOGUE: tuple[Rule, ...] = (
         "Every illness absence followed up",
     ),
     ProvidedRule("health.cluster", "托幼机构传染病报告规范", "No unreported illness cluster"),
-    ProvidedRule(
+    CheckRule(
         "food.sample_retention",
         "学校食品安全与营养健康管理规定（留样）",
         "Every dish sampled and kept",
+        kitchen.sample_retention,
     ),
-    ProvidedRule("food.allergen", _HEALTH_NORM, "No child served a recorded allergen"),
-    ProvidedRule("hygiene.disinfection", _HEALTH_NORM, "Scheduled disinfection done"),
+    CheckRule(
+        "food.allergen", _HEALTH_NORM, "No child served a recorded allergen", kitchen.allergen
+    ),
+    CheckRule(
+        "hygiene.disinfection", _HEALTH_NORM, "Scheduled disinfection done", kitchen.disinfection
+    ),
     CheckRule(
         "care.sleep_checks",
         "北京市地方标准（2024）午睡巡视",
