@@ -291,7 +291,18 @@ class PeopleBuilder:
             issued_on=member.hire_date,
             issuer="公安局",
         )
-        for _ in range(self.rng.randint(1, 4)):
+        # Training through the year roughly on pace for the role's minimum; some behind.
+        policy = self.fac.policy().staff
+        need = {
+            StaffRole.CAREGIVER: policy.training_hours_caregiver,
+            StaffRole.DIRECTOR: policy.training_hours_head,
+        }.get(member.role, 16)
+        elapsed = (self.today - date(self.today.year, 1, 1)).days + 1
+        goal = need * elapsed / 365 * self.rng.uniform(0.8, 1.3)
+        done = 0
+        while done < goal:
+            hours = self.rng.choice([4, 8, 8, 16])
+            done += hours
             credentials.add_training(
                 self.session,
                 SYSTEM,
@@ -299,8 +310,9 @@ class PeopleBuilder:
                 member.id,
                 now=self.now,
                 course=self.rng.choice(["婴幼儿急救", "回应性照护", "膳食营养", "安全防护"]),
-                hours=self.rng.choice([4, 8, 16, 24]),
-                done_on=self.today - timedelta(days=self.rng.randint(1, 300)),
+                hours=hours,
+                done_on=date(self.today.year, 1, 1)
+                + timedelta(days=self.rng.randint(0, elapsed - 1)),
             )
 
     def _other_staff(self, children: int, window_start: date) -> dict[StaffRole, list[int]]:

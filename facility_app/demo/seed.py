@@ -260,6 +260,11 @@ def seed_demo(
     _age_alerts(session, fac, now, roster.users["director"])
     watch.lap("breaches")
 
+    from facility_app.demo.kitchen import seed_kitchen
+
+    seed_kitchen(session, fac, now, rng, days=min(days, 14))
+    watch.lap("kitchen")
+
     stats = sim.stats
     class_ids = [p.room.id for p in roster.classes]
     report = SeedReport(
