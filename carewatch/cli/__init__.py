@@ -82,8 +82,10 @@ from monitoring.cli import monitor  # noqa: E402
 cli.add_command(monitor)
 
 from edge_agent.cli import agent  # noqa: E402
+from supervision_hub.cli import hub  # noqa: E402
 
 cli.add_command(agent)
+cli.add_command(hub)
 
 
 @cli.group()

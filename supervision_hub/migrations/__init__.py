@@ -1,0 +1,1 @@
+"""The supervision hub's Alembic history (separate from the facility database's)."""
