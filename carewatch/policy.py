@@ -249,6 +249,67 @@ class HygienePolicy(BaseModel):
         return self.methods[DisinfectionMethod(method)]
 
 
+class ClusterRule(BaseModel):
+    """A reporting threshold: ``cases`` of one syndrome within ``days`` days in one scope."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(description="Stable name of the rule, shown in alerts.")
+    scope: str = Field(pattern="^(class|facility)$", description="Counted per class or facility.")
+    syndromes: list[str] = Field(description="Syndromes counted together ('*' for any).")
+    cases: int = Field(ge=1, le=1000, description="Cases that make a cluster.")
+    days: int = Field(ge=1, le=31, description="Consecutive days the cases fall within.")
+    report_within_hours: int = Field(ge=0, le=168, description="Reporting deadline.")
+
+
+def _default_cluster_rules() -> list[ClusterRule]:
+    # 托幼机构传染病报告规范 (policy digest, "Child health").
+    similar = [
+        "fever",
+        "fever_respiratory",
+        "influenza_like",
+        "gastrointestinal",
+        "rash",
+        "red_eyes",
+    ]
+    return [
+        ClusterRule(id="class_same_day", scope="class", syndromes=similar, cases=3, days=1,
+                    report_within_hours=24),
+        ClusterRule(id="class_three_days", scope="class", syndromes=similar, cases=5, days=3,
+                    report_within_hours=24),
+        ClusterRule(id="hfmd_class_week", scope="class", syndromes=["hfmd"], cases=2, days=7,
+                    report_within_hours=24),
+        ClusterRule(id="ili_facility_week", scope="facility", syndromes=["influenza_like"],
+                    cases=10, days=7, report_within_hours=24),
+    ]  # fmt: skip
+
+
+class HealthPolicy(BaseModel):
+    """Children's daily checks, illness follow-up and cluster reporting."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_temperature_c: float = Field(34.0, description="Lowest temperature accepted as real.")
+    max_temperature_c: float = Field(43.0, description="Highest temperature accepted as real.")
+    fever_c: float = Field(37.3, description="A temperature at or above this is a fever.")
+    ili_fever_c: float = Field(
+        38.0, description="Influenza-like illness: at least this, with cough or sore throat."
+    )
+    morning_check_due: time = Field(
+        time(10, 0), description="Local time by which every present child has a morning check."
+    )
+    followup_within_days: int = Field(
+        1, ge=0, le=14, description="Days an illness absence may wait for its follow-up."
+    )
+    cluster_rules: list[ClusterRule] = Field(default_factory=_default_cluster_rules)
+    notifiable_report_within_hours: int = Field(
+        2, ge=0, le=24, description="Deadline for reporting a notifiable disease case."
+    )
+    case_lookback_days: int = Field(
+        7, ge=1, le=31, description="Days of illness cases the cluster check looks at."
+    )
+
+
 class LoginPolicy(BaseModel):
     """Login throttling."""
 
@@ -268,6 +329,7 @@ class Policy(BaseModel):
     login: LoginPolicy = Field(default_factory=LoginPolicy)
     care: CarePolicy = Field(default_factory=CarePolicy)
     staff: StaffPolicy = Field(default_factory=StaffPolicy)
+    health: HealthPolicy = Field(default_factory=HealthPolicy)
     kitchen: KitchenPolicy = Field(default_factory=KitchenPolicy)
     hygiene: HygienePolicy = Field(default_factory=HygienePolicy)
     default_opening: time = Field(time(7, 30), description="Default opening time.")

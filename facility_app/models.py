@@ -46,7 +46,14 @@ from facility_app.kitchen.models import (
 )
 from facility_app.ratio.models import BreachKind, ClassBreach
 from facility_app.staff.models import ClassAssignment, DutySession, Staff, StaffRole
-from health_records.models import ExamResult, StaffHealthExam
+from health_records.models import (
+    CheckAction,
+    CheckKind,
+    ExamResult,
+    HealthCheck,
+    IllnessCase,
+    StaffHealthExam,
+)
 
 __all__ = [
     "AbsenceReason",
@@ -63,6 +70,8 @@ __all__ = [
     "CareKind",
     "CareType",
     "CertificateKind",
+    "CheckAction",
+    "CheckKind",
     "Child",
     "ClassAssignment",
     "ClassBreach",
@@ -80,6 +89,8 @@ __all__ = [
     "FoodSample",
     "Grade",
     "Guardian",
+    "HealthCheck",
+    "IllnessCase",
     "LoginAttempt",
     "Meal",
     "MealFeeAccount",

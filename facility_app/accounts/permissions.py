@@ -35,6 +35,9 @@ class Perm(enum.StrEnum):
     HYGIENE_VIEW = "hygiene.view"
     HYGIENE_WRITE = "hygiene.write"
     HYGIENE_PLAN = "hygiene.plan"
+    HEALTH_VIEW = "health.view"
+    HEALTH_CHECK = "health.check"
+    HEALTH_WRITE = "health.write"
 
 
 _ALL_READ = {Role.ADMIN, Role.DIRECTOR, Role.CAREGIVER, Role.HEALTH_OFFICER, Role.REGULATOR}
@@ -67,6 +70,11 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.HYGIENE_VIEW: frozenset(_ALL_READ),
     Perm.HYGIENE_WRITE: frozenset(_MANAGERS | {Role.CAREGIVER, Role.HEALTH_OFFICER}),
     Perm.HYGIENE_PLAN: frozenset(_MANAGERS | {Role.HEALTH_OFFICER}),
+    # Children's health data: only those who care for them or run health care, never the
+    # regulator (reports carry counts only). Caregivers do the door check for their class.
+    Perm.HEALTH_VIEW: frozenset(_MANAGERS | {Role.CAREGIVER, Role.HEALTH_OFFICER}),
+    Perm.HEALTH_CHECK: frozenset(_MANAGERS | {Role.CAREGIVER, Role.HEALTH_OFFICER}),
+    Perm.HEALTH_WRITE: frozenset(_MANAGERS | {Role.HEALTH_OFFICER}),
 }
 
 

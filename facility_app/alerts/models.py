@@ -23,6 +23,7 @@ class AlertKind(enum.StrEnum):
     LATE_PICKUP = "late_pickup"
     COMPLIANCE_CHANGE = "compliance_change"
     BAN_LIST_MATCH = "ban_list_match"
+    ILLNESS_CLUSTER = "illness_cluster"
 
 
 class Severity(enum.StrEnum):

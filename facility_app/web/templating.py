@@ -80,6 +80,10 @@ ALERT_MESSAGES: dict[str, Any] = {
     "missing_checkout": _l("No check-out recorded on %(day)s."),
     "late_pickup": _l("Picked up %(minutes)s minutes after closing."),
     "compliance_change": _l("Compliance check %(rule)s changed from %(from)s to %(to)s."),
+    "illness_cluster": _l(
+        "Illness cluster (%(rule)s): %(cases)s cases of %(syndrome)s since %(first_day)s; "
+        "report by %(report_by)s."
+    ),
     "ban_list_match": _l(
         "A staff member (no. %(staff_id)s) matches the regulator's lifetime ban list."
     ),

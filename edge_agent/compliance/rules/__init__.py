@@ -9,7 +9,7 @@ they report ``unknown`` until their package plugs a check in with
 from __future__ import annotations
 
 from edge_agent.compliance.base import CheckRule, ProvidedRule, Rule
-from edge_agent.compliance.rules import attendance, care, classes, kitchen, staff
+from edge_agent.compliance.rules import attendance, care, classes, health, kitchen, staff
 
 _SETTING_STANDARD = "托育机构设置标准（试行）（2019）"
 _MANAGEMENT_NORM = "托育机构管理规范（试行）（2019）"
@@ -82,13 +82,24 @@ CATALOGUE: tuple[Rule, ...] = (
         "Pick-up by an authorised person",
         attendance.attendance_pickup,
     ),
-    ProvidedRule("health.morning_check", f"{_HEALTH_NORM} 晨午检", "Every present child checked"),
-    ProvidedRule(
+    CheckRule(
+        "health.morning_check",
+        f"{_HEALTH_NORM} 晨午检",
+        "Every present child checked",
+        health.morning_check,
+    ),
+    CheckRule(
         "health.absence_followup",
         f"{_HEALTH_NORM} 因病缺勤追踪",
         "Every illness absence followed up",
+        health.absence_followup,
     ),
-    ProvidedRule("health.cluster", "托幼机构传染病报告规范", "No unreported illness cluster"),
+    CheckRule(
+        "health.cluster",
+        "托幼机构传染病报告规范",
+        "No unreported illness cluster",
+        health.cluster,
+    ),
     CheckRule(
         "food.sample_retention",
         "学校食品安全与营养健康管理规定（留样）",

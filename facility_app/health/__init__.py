@@ -1,0 +1,1 @@
+"""Children's health at the facility: daily checks, illness follow-up, clusters."""
