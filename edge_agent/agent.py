@@ -97,6 +97,7 @@ def build_agent(
     protocol: str = "5",
     schedule: Schedule | None = None,
     produce: int | None = None,
+    produce_pause: float = 0.0,
 ) -> list[Component]:
     """The agent's components in start order."""
     from edge_agent.publisher import Publisher
@@ -127,7 +128,7 @@ def build_agent(
         wake=publisher.notify,
     )
     if produce is not None:
-        return [publisher, SyntheticProducer(factory, clock, reporter, produce)]
+        return [publisher, SyntheticProducer(factory, clock, reporter, produce, produce_pause)]
 
     scheduler: JobScheduler
     watcher = jobs.ChangeWatcher(factory, lambda: scheduler.run_now("compliance"))

@@ -20,8 +20,11 @@ log = logging.getLogger(__name__)
     help="MQTT protocol version of the broker.",
 )
 @click.option("--produce", type=int, hidden=True, help="Only queue N numbered test reports.")
+@click.option(
+    "--produce-pause", type=float, default=0.0, hidden=True, help="Seconds between batches."
+)
 @click.pass_context
-def agent(ctx: click.Context, protocol: str, produce: int | None) -> None:
+def agent(ctx: click.Context, protocol: str, produce: int | None, produce_pause: float) -> None:
     """Run the edge agent: scheduled checks, compliance reports and their delivery."""
     if ctx.invoked_subcommand is not None:
         return
@@ -35,7 +38,14 @@ def agent(ctx: click.Context, protocol: str, produce: int | None) -> None:
     url = migrated_database_url(settings)
     # durable: every outbox commit reaches the disk before the report counts as made.
     factory = make_session_factory(make_engine(url, durable=True))
-    components = build_agent(settings, factory, SystemClock(), protocol=protocol, produce=produce)
+    components = build_agent(
+        settings,
+        factory,
+        SystemClock(),
+        protocol=protocol,
+        produce=produce,
+        produce_pause=produce_pause,
+    )
     log.info(
         "agent for facility %s, broker %s:%s",
         settings.facility_code,

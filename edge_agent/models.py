@@ -40,7 +40,9 @@ class OutboxReport(Base):
     retained: Mapped[bool] = mapped_column(default=False)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
 
-    __table_args__ = (UniqueConstraint("facility", "seq"),)
+    # AUTOINCREMENT: SQLite would otherwise hand out the ids of deleted rows again once the
+    # outbox empties, and the publisher reads onwards from the last id it sent.
+    __table_args__ = (UniqueConstraint("facility", "seq"), {"sqlite_autoincrement": True})
 
 
 class ComplianceRuleState(Base):

@@ -128,3 +128,18 @@ def test_change_watcher_fires_once_per_change_of_any_audited_record(
     assert watcher() is True
     assert watcher() is False
     assert changes == [1]
+
+
+def test_outbox_ids_keep_growing_after_the_outbox_empties(
+    factory: sessionmaker[Session], key: Ed25519PrivateKey, clock: FixedClock
+) -> None:
+    # The publisher reads onwards from the last id it sent: an id handed out again after
+    # the outbox emptied would never be read, and its report never sent.
+    reporter = _reporter(key)
+    with transaction(factory) as session:
+        first = [reporter(session, Kind.DAILY, {}, clock.now()).id for _ in range(3)]
+    with transaction(factory) as session:
+        session.execute(delete(OutboxReport))
+    with transaction(factory) as session:
+        later = reporter(session, Kind.DAILY, {}, clock.now()).id
+    assert later > max(first)

@@ -82,6 +82,7 @@ def upgrade() -> None:
         sa.Column("payload", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_report_outbox")),
         sa.UniqueConstraint("facility", "seq", name=op.f("uq_report_outbox_facility_seq")),
+        sqlite_autoincrement=True,
     )
     # ### end Alembic commands ###
 
