@@ -154,12 +154,13 @@ def test_ten_thousand_reports_survive_kills_and_broker_restarts(
             time.sleep(rng.uniform(0.5, 2.0))
             mosquitto.restart()
             assert round_ < 5
-        state = (
-            lambda: (  # noqa: E731
+
+        def state() -> str:
+            return (
                 f"made {made()}, stored {stored()}, waiting {_outbox(agent_factory)}; "
                 f"agent log: {_text(agent.log)[-1500:]} hub log: {_text(hub.log)[-1500:]}"
             )
-        )
+
         # The faults hit the agent while it was still making reports, not only afterwards.
         assert sum(1 for n in made_at_kill if 0 < n < TOTAL) >= 3, made_at_kill
         _wait(lambda: made() == TOTAL, DEADLINE_S / 2, "all reports made", state)
