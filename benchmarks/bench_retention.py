@@ -4,9 +4,11 @@
 
 Generates cameras × days of 1-minute segments (1-byte files: names are trusted, as for
 Frigate by default, so headers are not read) in a temporary folder on the same disk as
-/tmp, times ``find STORE -type f | wc -l``, a cold scan (no index), a rescan after one new
-hour, and prints them against the targets (cold ≤ 1.5 × find, rescan ≤ 2 % of cold).
-The store is deleted afterwards.
+/tmp, times ``find STORE -type f | wc -l``, a cold scan building the index, a rescan with
+nothing changed, a rescan after one new hour and a cold scan without an index, and prints
+them against the targets (cold ≤ 1.5 × find, rescan ≤ 2 % of cold). The scans use the
+default configuration (sizes read for folders modified within a day, a verify pass of 16
+folders and one in 16 old folders re-checked per rescan). The store is deleted afterwards.
 """
 
 from __future__ import annotations
@@ -97,7 +99,8 @@ def main() -> None:
         t_re, rep1 = timed(lambda: check_retention(store, later, config=cfg, state_dir=state))
         t_noidx, _ = timed(lambda: check_retention(store, now, config=cfg))
         print(
-            f"\nfind: {int(out):,} files; cold scan status {rep.status}, rescan stats {rep1.stats}"
+            f"\nfind: {int(out):,} files; cold scan status {rep.status}\n"
+            f"cold scan stats {rep.stats}\nrescan stats {rep1.stats}"
         )
         rows = [
             ("find STORE -type f | wc -l", t_find, "reference"),
@@ -119,7 +122,8 @@ def main() -> None:
             print(f"| {name} | {secs:.2f} | {target} |")
         print(f"unchanged rescan stats {rep0.stats} (the newest hour's folders are unsettled)")
     finally:
-        if not args.keep:
+        # rm is several times faster than shutil.rmtree on two million files.
+        if not args.keep and subprocess.run(["rm", "-rf", str(base)], check=False).returncode:
             shutil.rmtree(base, ignore_errors=True)
 
 

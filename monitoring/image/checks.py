@@ -18,6 +18,8 @@ from monitoring.image.metrics import (
     frame_difference,
     measure,
     prepare,
+    rotation_signature,
+    view_rotation,
     view_shift,
     windowed,
 )
@@ -118,6 +120,7 @@ class CameraImageChecker:
         self.baseline = Baseline()
         self.reference: Prepared | None = None
         self._reference_windowed: np.ndarray | None = None
+        self._reference_rotation: np.ndarray | None = None
         self._history: deque[np.ndarray] = deque(maxlen=self.config.frozen_window)
         self._streaks = dict.fromkeys(PRIORITY, 0)
 
@@ -129,6 +132,9 @@ class CameraImageChecker:
             if i == 0:
                 self.reference = prepared
                 self._reference_windowed = windowed(prepared.small)
+                self._reference_rotation = rotation_signature(
+                    prepared.small, self.config.moved_rotation_angles
+                )
             else:  # the reference against itself would teach a perfect match
                 match = view_shift(self._reference_windowed, windowed(prepared.small))[2]
             self.baseline.update(measure(prepared, self.config), self.config, match)
@@ -251,6 +257,15 @@ class CameraImageChecker:
             return Condition.MOVED, (
                 f"view shifted {shift:.1%} of the width > {cfg.moved_max_shift:.1%}"
             )
+        if self._reference_rotation is not None:
+            turn, _ = view_rotation(
+                self._reference_rotation, rotation_signature(p.small, cfg.moved_rotation_angles)
+            )
+            v["view_rotation"] = round(turn, 2)
+            if abs(turn) > cfg.moved_max_rotation:
+                return Condition.MOVED, (
+                    f"view rotated {turn:+.1f}° > ±{cfg.moved_max_rotation:.1f}°"
+                )
         limit, basis = cfg.moved_min_response, "absolute floor"
         usual = self.baseline.view_match
         if warm and usual is not None and cfg.moved_response_ratio * usual > limit:

@@ -112,3 +112,16 @@ class ImageCheckConfig(BaseModel):
         description="With a baseline, moved also when the view match falls below this fraction "
         "of the camera's usual view match (scenes with much motion match less well).",
     )
+    moved_max_rotation: float = Field(
+        1.5,
+        ge=0,
+        le=90,
+        description="Moved when the view turned by more than this many degrees (estimated "
+        "from the polar form of the magnitude spectrum, which a shift does not change).",
+    )
+    moved_rotation_angles: int = Field(
+        128,
+        ge=16,
+        description="Angle steps of the polar view used to estimate rotation (360° / steps, "
+        "refined below a step by peak interpolation).",
+    )

@@ -104,3 +104,76 @@ def view_shift(reference: np.ndarray, current: np.ndarray) -> tuple[float, float
     # which would corrupt the stored reference. The caller passes windowed() copies.
     (dx, dy), response = cv2.phaseCorrelate(reference, current)
     return float(dx), float(dy), float(response)
+
+
+@dataclass(frozen=True)
+class _PolarGrid:
+    """Precomputed sampling of a centred square spectrum on an (angle, radius) grid."""
+
+    map_x: np.ndarray
+    map_y: np.ndarray
+    radial_window: np.ndarray
+
+
+_polar_grids: dict[tuple[int, int], _PolarGrid] = {}
+
+
+def _polar_grid(size: int, angles: int) -> _PolarGrid:
+    key = (size, angles)
+    grid = _polar_grids.get(key)
+    if grid is None:
+        # Radii from 2 (past the DC term and the window's own spectrum) to the Nyquist
+        # radius, sampled straight from the unshifted DFT (negative frequencies wrap).
+        radii = np.arange(2, size // 2, dtype=np.float32)
+        theta = np.arange(angles, dtype=np.float32) * np.float32(2 * np.pi / angles)
+        map_x = (np.cos(theta)[:, None] * radii[None, :]) % size
+        map_y = (np.sin(theta)[:, None] * radii[None, :]) % size
+        window = np.hanning(len(radii) + 2)[1:-1].astype(np.float32)
+        window = np.ascontiguousarray(np.broadcast_to(window, (angles, len(radii))))
+        grid = _PolarGrid(map_x.astype(np.float32), map_y.astype(np.float32), window)
+        _polar_grids[key] = grid
+    return grid
+
+
+def rotation_signature(small: np.ndarray, angles: int) -> np.ndarray:
+    """The DFT of the polar form of the frame's (centre square's) magnitude spectrum.
+
+    The magnitude spectrum ignores where the picture sits (translation) and turns with it,
+    so a rotation of the view becomes a shift along the angle axis of its polar form.
+    """
+    h, w = small.shape[:2]
+    size = min(h, w)
+    y0, x0 = (h - size) // 2, (w - size) // 2
+    square = small[y0 : y0 + size, x0 : x0 + size]
+    window = _windows.get((size, size))
+    if window is None:
+        window = cv2.createHanningWindow((size, size), cv2.CV_32F)
+        _windows[(size, size)] = window
+    square = cv2.multiply(cv2.subtract(square, float(cv2.mean(square)[0])), window)
+    spectrum = cv2.dft(square, flags=cv2.DFT_COMPLEX_OUTPUT)
+    magnitude = cv2.log(cv2.magnitude(spectrum[..., 0], spectrum[..., 1]) + 1.0)
+    grid = _polar_grid(size, angles)
+    polar = cv2.remap(
+        magnitude, grid.map_x, grid.map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP
+    )
+    polar = cv2.multiply(cv2.subtract(polar, float(cv2.mean(polar)[0])), grid.radial_window)
+    return cv2.dft(polar, flags=cv2.DFT_COMPLEX_OUTPUT)
+
+
+def view_rotation(reference: np.ndarray, current: np.ndarray) -> tuple[float, float]:
+    """Rotation in degrees (within ±90) of current against reference, and the peak response."""
+    if reference.shape != current.shape:
+        return float("nan"), 0.0
+    cross = cv2.mulSpectrums(reference, current, 0, conjB=True)
+    norm = cv2.magnitude(cross[..., 0], cross[..., 1]) + 1e-6
+    cross = cv2.divide(cross, cv2.merge([norm, norm]))
+    corr = cv2.idft(cross, flags=cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE)
+    # A rotation shifts the polar view along angles only: read the zero radial shift.
+    column = corr[:, 0]
+    n = len(column)
+    k = int(np.argmax(column))
+    a, b, c = float(column[k - 1]), float(column[k]), float(column[(k + 1) % n])
+    den = a - 2 * b + c
+    offset = 0.5 * (a - c) / den if den < 0 else 0.0
+    degrees = ((k + offset) * 360.0 / n + 90.0) % 180.0 - 90.0  # the spectrum repeats at 180°
+    return degrees, b

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -55,12 +54,9 @@ def check_retention(
     rep.index = index.status
     rep.problems = res.problems
     rep.stats = vars(res.stats).copy()
-    per_cam: dict[str, list[tuple[dict, str]]] = {}
-    for folder, text in res.summaries.items():
-        summary = json.loads(text)
-        rep.problems.extend((p, r) for p, _, r in summary["bad"])
-        for cam, part in summary["cams"].items():
-            per_cam.setdefault(cam, []).append((part, folder))
+    per_cam = res.cameras
+    for part, _ in per_cam.pop("", []):  # names that belong to no camera
+        rep.problems.extend((p, r) for p, _, r in part["bad"])
     wanted = list(cameras) or sorted(per_cam)
     rep.cameras = [camera_report(c, per_cam.get(c, []), deletions, t, config) for c in wanted]
     total = sum(c.recorded_bytes for c in rep.cameras)

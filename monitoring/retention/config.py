@@ -80,6 +80,29 @@ class RetentionConfig(BaseModel):
         description="A folder modified within this long before now is always re-listed, "
         "because files in it may still be growing.",
     )
+    size_check_days: float | None = Field(
+        1.0,
+        ge=0,
+        description="When names are trusted (no mp4 header read), a cold scan sizes files "
+        "(one stat each: zero-length, bitrate, mtime checks) only in folders modified within "
+        "this many days; older folders are listed by name (coverage only) and sized later by "
+        "the verify pass, newest first. The write rate is measured on the sized part of the "
+        "rate window until the verify pass has covered it. None: size every file.",
+    )
+    verify_folders_per_scan: int = Field(
+        16,
+        ge=0,
+        description="How many folders listed by name only each scan sizes, newest first, "
+        "so zero-length, bitrate and mtime checks reach the whole store over later scans.",
+    )
+    recheck_slots: int = Field(
+        16,
+        ge=1,
+        description="A rescan lstats every parent folder, every folder modified within "
+        "size_check_days and every folder not rolled up yet, but only one in this many of "
+        "the other (old, settled) folders, in turn: a file deleted from an old folder is "
+        "noticed within this many rescans. 1: every folder on every rescan.",
+    )
     zone: str = Field(
         "Asia/Shanghai",
         description="Time zone of the per-day coverage calendar (days are local days).",

@@ -1,9 +1,13 @@
-"""The persistent scan index: one SQLite row per folder, and the deletion events.
+"""The persistent scan index: folders, their per-camera parts, per-camera rollups, deletions.
 
-A row holds the folder's mtime, its subfolders, its files (name -> size, mtime, header
-facts) and a summary of its segments per camera, so a rescan reads only folders that
-changed. Any SQLite failure (read-only or full disk, corrupt file) disables the index for
-the rest of the run instead of failing the scan; the report says so.
+``dirs`` holds one row per folder: its mtime and flags (a rescan reads only this table);
+``files`` its files (name -> size, mtime, header facts; or only the names when sizes were
+not read). ``parts`` holds each folder's summary
+per camera. ``rollups`` holds, per camera and UTC day, every settled part of that day folded
+into one, so a rescan decodes one rollup per camera and day instead of one summary per
+folder, and a change in a settled folder rebuilds only its camera's day. Any SQLite failure
+(read-only or full disk, corrupt file) disables the index for the rest of the run instead
+of failing the scan; the report says so.
 """
 
 from __future__ import annotations
@@ -13,29 +17,42 @@ import hashlib
 import json
 import logging
 import sqlite3
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
 
+VERSION = 4
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS dirs (
-    path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL,
-    subdirs TEXT NOT NULL, entries TEXT NOT NULL, summary TEXT NOT NULL);
+    path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, flags INTEGER NOT NULL,
+    camera TEXT, day INTEGER, slot INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, entries TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS ix_dirs_camera_day ON dirs (camera, day);
+CREATE TABLE IF NOT EXISTS parts (
+    path TEXT NOT NULL, camera TEXT NOT NULL, day INTEGER NOT NULL, part TEXT NOT NULL,
+    PRIMARY KEY (path, camera)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ix_parts_camera_day ON parts (camera, day);
+CREATE TABLE IF NOT EXISTS rollups (
+    camera TEXT NOT NULL, day INTEGER NOT NULL, part TEXT NOT NULL,
+    PRIMARY KEY (camera, day)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS deletions (
     id INTEGER PRIMARY KEY, camera TEXT NOT NULL, start REAL NOT NULL, end REAL NOT NULL,
     noticed REAL NOT NULL, path TEXT NOT NULL);
 """
+_OLD_TABLES = ("dirs", "files", "parts", "rollups", "meta")
+SLOTS = 1024  # dirs.slot = crc32(path) % SLOTS; a rescan checks slot % N == turn % N
 
-
-@dataclass(slots=True)
-class DirRow:
-    """A folder as the index last saw it (entries are loaded only when needed)."""
-
-    mtime_ns: int
-    subdirs: list[str]
-    summary: str
+# Folder flags.
+ROLLED = 1  # the folder's parts are folded into the rollups
+FUTURE = 2  # it holds segments in the future: always listed again
+UNSIZED = 4  # files listed by name only (sizes not read yet)
+NAMES_ONLY = 8  # no parts stored: one camera's part, rebuilt from the names when needed
+PARENT = 16  # holds subfolders: checked on every rescan (new folders appear there)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +66,29 @@ class DeletionEvent:
     path: str
 
 
+def encode_entries(entries: dict[str, list]) -> str:
+    """Entries as stored: names only (``/a/b``) when no file was sized, else JSON."""
+    if all(e[0] is None for e in entries.values()):
+        return "".join("/" + n for n in entries)
+    return json.dumps(entries, separators=(",", ":"))
+
+
+def decode_entries(text: str) -> dict[str, list]:
+    """The inverse of ``encode_entries``."""
+    if not text:
+        return {}
+    if text[0] == "/":
+        return {n: [None, None, None, None, None] for n in text[1:].split("/")}
+    return json.loads(text)
+
+
 class Index:
     """SQLite index in ``state_dir`` (one file per store and layout); memory-only without."""
 
     def __init__(self, state_dir: Path | None, store: Path, layout: str) -> None:
         """Open or create the index; on failure, run without one and say why."""
         self.persistent = False
+        self.has_dirs = True  # until dirs() says the index is empty
         self.status = "none (no state folder given: every scan is a full scan)"
         self._db: sqlite3.Connection | None = None
         if state_dir is None:
@@ -64,6 +98,15 @@ class Index:
         try:
             Path(state_dir).mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, isolation_level=None)
+            # The index is a cache of the store plus the deletion log: WAL with NORMAL sync
+            # keeps it consistent after a crash without an fsync per scan.
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            if self._db.execute("PRAGMA user_version").fetchone()[0] != VERSION:
+                # An index of an older format is only a cache: rebuild it (keep deletions).
+                for table in _OLD_TABLES:
+                    self._db.execute(f"DROP TABLE IF EXISTS {table}")
+                self._db.execute(f"PRAGMA user_version={VERSION}")
             self._db.executescript(SCHEMA)
             self._db.execute("BEGIN")
             self.persistent = True
@@ -90,32 +133,147 @@ class Index:
             self._disable(exc)
             return []
 
-    def dirs(self) -> dict[str, DirRow]:
-        """Every indexed folder, without its file entries."""
-        rows = self._run("SELECT path, mtime_ns, subdirs, summary FROM dirs")
-        return {p: DirRow(m, json.loads(s), summ) for p, m, s, summ in rows}
+    def dirs(self, slots: int = 1, recent_ns: int = 0) -> dict[str, tuple[int, int]]:
+        """Indexed folders to check now: path -> (mtime_ns, flags).
+
+        With ``slots`` > 1 only parents, folders not rolled up yet, folders modified since
+        ``recent_ns`` and this turn's share of the rest (one in ``slots``, in turn).
+        """
+        if slots <= 1:
+            rows = self._run("SELECT path, mtime_ns, flags FROM dirs")
+        else:
+            turn = self.next_turn()
+            rows = self._run(
+                "SELECT path, mtime_ns, flags FROM dirs WHERE path = '' OR flags & ? != 0 "
+                "OR flags & ? = 0 OR mtime_ns >= ? OR slot % ? = ?",
+                (PARENT, ROLLED, recent_ns, slots, turn % slots),
+            )
+        out = {p: (m, f) for p, m, f in rows}
+        self.has_dirs = bool(out) or bool(self._run("SELECT 1 FROM dirs LIMIT 1"))
+        return out
+
+    def next_turn(self) -> int:
+        """A counter of rescans, kept in the index."""
+        rows = self._run("SELECT value FROM meta WHERE key = 'turn'")
+        turn = rows[0][0] + 1 if rows else 0
+        self._run("INSERT OR REPLACE INTO meta VALUES ('turn', ?)", (turn,))
+        return turn
+
+    def existing(self, paths: list[str]) -> set[str]:
+        """Which of ``paths`` are indexed."""
+        out: set[str] = set()
+        for i in range(0, len(paths), 500):
+            chunk = paths[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            out.update(
+                p for (p,) in self._run(f"SELECT path FROM dirs WHERE path IN ({marks})", chunk)
+            )
+        return out
+
+    def under(self, rel: str) -> dict[str, tuple[int, int]]:
+        """Every indexed folder below ``rel``."""
+        rows = self._run(
+            "SELECT path, mtime_ns, flags FROM dirs WHERE path >= ? AND path < ?",
+            (rel + "/", rel + "0"),  # "0" sorts right after "/"
+        )
+        return {p: (m, f) for p, m, f in rows}
+
+    def unsized(self, limit: int) -> dict[str, tuple[int, int]]:
+        """Up to ``limit`` folders listed by name only, newest path first."""
+        rows = self._run(
+            "SELECT path, mtime_ns, flags FROM dirs WHERE flags & ? != 0 "
+            "ORDER BY path DESC LIMIT ?",
+            (UNSIZED, limit),
+        )
+        return {p: (m, f) for p, m, f in rows}
 
     def entries(self, rel: str) -> dict[str, list]:
         """The files the index holds for one folder."""
-        rows = self._run("SELECT entries FROM dirs WHERE path = ?", (rel,))
-        return json.loads(rows[0][0]) if rows else {}
+        return decode_entries(self.entries_text(rel))
 
-    def put(self, rel: str, mtime_ns: int, subdirs: list[str], entries: dict, summary: str):
-        """Store a freshly listed folder."""
-        self._run(
-            "INSERT OR REPLACE INTO dirs VALUES (?, ?, ?, ?, ?)",
-            (
-                rel,
-                mtime_ns,
-                json.dumps(subdirs),
-                json.dumps(entries, separators=(",", ":")),
-                summary,
-            ),
+    def entries_text(self, rel: str) -> str:
+        """The stored entries of one folder, undecoded."""
+        rows = self._run("SELECT entries FROM files WHERE path = ?", (rel,))
+        return rows[0][0] if rows else ""
+
+    def rolled_names(self, camera: str, day: int) -> list[tuple[str, str]]:
+        """(path, entries text) of a camera's day folders rolled up with names only."""
+        return self._run(
+            "SELECT d.path, f.entries FROM dirs d JOIN files f ON f.path = d.path "
+            "WHERE d.camera = ? AND d.day = ? AND d.flags & ? = ?",
+            (camera, day, ROLLED | NAMES_ONLY, ROLLED | NAMES_ONLY),
         )
 
-    def drop(self, rel: str) -> None:
-        """Forget a folder that no longer exists."""
-        self._run("DELETE FROM dirs WHERE path = ?", (rel,))
+    def parts(self, rel: str) -> dict[str, dict]:
+        """One folder's summary per camera."""
+        rows = self._run("SELECT camera, part FROM parts WHERE path = ?", (rel,))
+        return {c: json.loads(p) for c, p in rows}
+
+    def put_many(self, rows: list[tuple], day: Callable[[dict], int]) -> None:
+        """Store listed folders: (path, mtime_ns, flags, entries text, parts, camera, day)."""
+        if not rows:
+            return
+        if self.has_dirs:
+            self._run("DELETE FROM parts WHERE path = ?", [(r[0],) for r in rows], many=True)
+        self._run(
+            "INSERT OR REPLACE INTO dirs VALUES (?, ?, ?, ?, ?, ?)",
+            [(*r[:3], *r[5:7], zlib.crc32(r[0].encode()) % SLOTS) for r in rows],
+            many=True,
+        )
+        self._run(
+            "INSERT OR REPLACE INTO files VALUES (?, ?)", [(r[0], r[3]) for r in rows], many=True
+        )
+        self._run(
+            "INSERT INTO parts VALUES (?, ?, ?, ?)",
+            [
+                (r[0], cam, day(part), json.dumps(part, separators=(",", ":")))
+                for r in rows
+                if not r[2] & NAMES_ONLY
+                for cam, part in r[4].items()
+            ],
+            many=True,
+        )
+
+    def set_flags(self, paths: list[str], flags: int) -> None:
+        """Add ``flags`` to the given folders."""
+        self._run(
+            "UPDATE dirs SET flags = flags | ? WHERE path = ?",
+            [(flags, p) for p in paths],
+            many=True,
+        )
+
+    def drop_many(self, paths: list[str]) -> None:
+        """Forget folders that no longer exist."""
+        args = [(p,) for p in paths]
+        self._run("DELETE FROM dirs WHERE path = ?", args, many=True)
+        self._run("DELETE FROM files WHERE path = ?", args, many=True)
+        self._run("DELETE FROM parts WHERE path = ?", args, many=True)
+
+    def rolled_parts(self, camera: str, day: int) -> list[tuple[str, dict]]:
+        """Every part of a camera's day already folded into its rollup (for a rebuild)."""
+        rows = self._run(
+            "SELECT p.path, p.part FROM parts p JOIN dirs d ON d.path = p.path "
+            "WHERE p.camera = ? AND p.day = ? AND d.flags & ? != 0",
+            (camera, day, ROLLED),
+        )
+        return [(path, json.loads(part)) for path, part in rows]
+
+    def rollups(self) -> dict[tuple[str, int], dict]:
+        """Every camera's rollups, keyed by (camera, UTC day number)."""
+        rows = self._run("SELECT camera, day, part FROM rollups")
+        return {(c, d): json.loads(p) for c, d, p in rows}
+
+    def put_rollups(self, rollups: dict[tuple[str, int], dict]) -> None:
+        """Replace the given rollups."""
+        self._run(
+            "INSERT OR REPLACE INTO rollups VALUES (?, ?, ?)",
+            [(c, d, json.dumps(p, separators=(",", ":"))) for (c, d), p in rollups.items()],
+            many=True,
+        )
+
+    def drop_rollups(self, keys: list[tuple[str, int]]) -> None:
+        """Forget rollups that have no part left."""
+        self._run("DELETE FROM rollups WHERE camera = ? AND day = ?", keys, many=True)
 
     def add_deletions(self, events: list[DeletionEvent]) -> None:
         """Record deletion events."""

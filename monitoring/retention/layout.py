@@ -35,11 +35,11 @@ class Segment:
 class RecordingSource(Protocol):
     """Anything that can list a camera's recorded segments.
 
-    The folder scanner is one; an ONVIF Profile G adapter is meant to be another: it would
-    call ``GetRecordingSummary`` for the overall earliest/latest time and ``FindRecordings``
-    with ``GetRecordingSearchResults`` per recording token, yielding one ``Segment`` per
-    returned track interval (``path`` the recording token, ``size`` 0 when unknown, ``end``
-    always set). The report code only needs ``cameras()`` and ``segments(camera)``.
+    Two implementations: ``monitoring.retention.source.FolderSource`` (a folder scan; one
+    ``Segment`` per unbroken run of files) and ``monitoring.retention.onvif.OnvifSource``
+    (an NVR asked over ONVIF Profile G: ``GetRecordingSummary``, then ``FindRecordings``
+    and ``GetRecordingSearchResults``; one ``Segment`` per recorded track range, ``path``
+    the recording and track tokens, ``size`` 0, ``end`` always set).
     """
 
     def cameras(self) -> Iterable[str]:
@@ -101,6 +101,34 @@ class FrigateLayout:
         except ValueError as exc:
             raise BadName(f"{rel} does not hold a valid date and time ({exc})") from None
         return camera, base + int(mm) * 60 + int(ss)
+
+    def folder_base(self, rel: str) -> tuple[str, float] | None:
+        """``(camera, hour epoch)`` of a ``<date>/<hour>/<camera>`` folder, else None."""
+        parts = rel.split("/")
+        if len(parts) != 3:
+            return None
+        try:
+            _, base = self.parse(f"{rel}/00.00.mp4")
+        except BadName:
+            return None
+        return parts[2], base
+
+    def folder_starts(self, rel: str, names: list[str]) -> tuple[str, float, list] | None:
+        """``(camera, hour epoch, offsets)`` for a camera folder's file names, in one go.
+
+        ``offsets[i]`` is the start of ``names[i]`` in seconds after the hour, or None when
+        the name is not ``MM.SS.mp4``. None when ``rel`` is not ``<date>/<hour>/<camera>``
+        with a valid hour (the caller then judges each name with ``parse``).
+        """
+        got = self.folder_base(rel)
+        if got is None:
+            return None
+        # A table lookup per name, at C speed: the scan's per-file Python work.
+        return got[0], got[1], list(map(_OFFSETS.get, names))
+
+
+# "MM.SS.mp4" -> seconds after the hour, for every valid name.
+_OFFSETS = {f"{m:02d}.{s:02d}.mp4": m * 60 + s for m in range(60) for s in range(60)}
 
 
 # strftime directive -> regex for the ones recording names use.

@@ -174,16 +174,17 @@ def _days(runs: list[list[float]], now: float, config: RetentionConfig) -> dict[
 
 def camera_report(
     camera: str,
-    parts: list[dict],
+    parts: list[tuple[dict, str]],
     deletions: list[DeletionEvent],
     now: float,
     config: RetentionConfig,
 ) -> CameraReport:
-    """Combine a camera's folder summaries into its report and verdict."""
+    """Combine a camera's folder summaries (or rollups) into its report and verdict."""
     rep = CameraReport(camera)
     raw: list[list[float]] = []
     hours: dict[int, int] = {}
     rates: list[tuple[float, str]] = []
+    sized = unsized = 0
     for part, folder in parts:
         raw.extend(part["runs"])
         rep.bad.extend(BadSegment(*b) for b in part["bad"])
@@ -192,10 +193,13 @@ def camera_report(
             for p, s, _ in part.get("future", [])
         )
         rep.recorded_bytes += part["bytes"]
+        sized += part.get("n", 0)
+        unsized += part.get("unsized", 0)
         for h, b in part["hours"].items():
             hours[int(h)] = hours.get(int(h), 0) + b
-        if part["rate"]:
+        if part.get("rate"):
             rates.append((part["rate"], folder))
+        rates.extend((r, f) for r, f in part.get("rates", ()))
     if rates:  # folders whose own median is far off the camera's (segments within a folder
         # were already judged against the folder's median when it was summarised)
         med = statistics.median(r for r, _ in rates)
@@ -205,6 +209,10 @@ def camera_report(
             for r, f in rates
             if not med / tol <= r <= med * tol
         )
+    if unsized and sized:
+        # Segments listed by name only (not sized yet) are counted at the camera's mean
+        # segment size, so the forecast sees the whole store.
+        rep.recorded_bytes += round(unsized * rep.recorded_bytes / sized)
     rep.bad.sort(key=lambda b: (b.start or 0, b.path))
     rep.deletions = [d for d in deletions if d.camera == camera]
     runs = _merge(raw, config.join_seconds)
@@ -220,7 +228,9 @@ def camera_report(
         if rep.fresh:
             rep.unbroken_since = tolerant[-1][0]
             rep.unbroken_days = max(0.0, (now - rep.unbroken_since) / 86400)
-        rep.bytes_per_day = write_rate(hours, rep.earliest, now, config.rate_window_days)
+        # Only sized segments carry bytes: measure over the sized part of the window.
+        sized_from = max(rep.earliest, min(hours)) if hours else rep.earliest
+        rep.bytes_per_day = write_rate(hours, sized_from, now, config.rate_window_days)
     rep.days = _days(runs, now, config)
     _verdict(rep, now, config)
     return rep

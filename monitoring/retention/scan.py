@@ -1,20 +1,32 @@
-"""Walk a recording store with ``os.scandir`` and summarise each folder, using the index.
+"""Walk a recording store with ``os.scandir``, summarise each folder, keep per-camera rollups.
 
-Re-listing rule: a folder is listed again only when its mtime differs from the indexed
-one, or when it was modified within ``settle_seconds`` of now, or when its summary holds
-segments in the future. Adding, deleting or renaming a file changes the mtime of the
-folder holding it, so deletions are always noticed; subfolders of an unchanged folder are
-still visited (one ``lstat`` each) because their own contents may have changed. What the
+Cold scan: a top-down walk. When names are trusted (no mp4 header read), folders last
+modified more than ``size_check_days`` ago are listed by name only: ``d_type`` tells files
+from folders without a ``stat`` per file, and a layout with ``folder_starts`` (Frigate)
+turns a folder's names into start times with one table lookup per name. Those folders
+prove coverage; their sizes (zero-length files, bitrate, mtime against the name) are read
+later by the verify pass, ``verify_folders_per_scan`` folders per scan, newest first.
+Recent folders, and every folder when headers are read, get one ``stat`` per file.
+
+Rescan: every indexed folder is ``lstat``-ed straight from its path (no walk). A folder is
+listed again only when its mtime differs from the indexed one, or when it was modified
+within ``settle_seconds`` of now, or when it holds segments in the future. Adding,
+deleting or renaming a file changes the mtime of the folder holding it, so deletions are
+always noticed, and new folders are found when their parent is listed again. What the
 rule does not notice is a file rewritten in place inside a settled folder; NVRs (Frigate
 included: past hour folders are immutable) do not do that.
+
+Settled folders are folded into one rollup per camera, so a rescan reads one rollup per
+camera plus the few folders that changed; a change inside a folder already folded in
+rebuilds that camera's rollup from its folders' parts.
 """
 
 from __future__ import annotations
 
 import errno
 import itertools
-import json
 import logging
+import operator
 import os
 import stat
 import statistics
@@ -22,9 +34,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from monitoring.retention import mp4
+from monitoring.retention import mp4, rollup
 from monitoring.retention.config import RetentionConfig
-from monitoring.retention.index import DeletionEvent, Index
+from monitoring.retention.index import (
+    FUTURE,
+    NAMES_ONLY,
+    PARENT,
+    ROLLED,
+    UNSIZED,
+    DeletionEvent,
+    Index,
+    decode_entries,
+    encode_entries,
+)
 from monitoring.retention.layout import BadName, Layout
 
 log = logging.getLogger(__name__)
@@ -36,6 +58,7 @@ _REASONS = {
     errno.ELOOP: "symlink loop",
     errno.ENOTDIR: "not a directory",
 }
+_UNSIZED = (None, None, None, None, None)  # an entry listed by name only
 
 
 class ScanError(Exception):
@@ -50,14 +73,19 @@ class ScanStats:
     dirs_reused: int = 0
     files_statted: int = 0
     files_parsed: int = 0
+    files_named: int = 0  # listed by name only, not sized
+    dirs_verified: int = 0  # folders sized by the verify pass
+    parts_decoded: int = 0  # folder summaries read back from the index
+    rollups_rebuilt: int = 0
 
 
 @dataclass
 class ScanResult:
-    """Per-folder summaries (JSON text), walk problems and deletion events of one scan."""
+    """Per camera its summaries (rollup and unsettled folders), problems, deletion events."""
 
     root: Path
-    summaries: dict[str, str] = field(default_factory=dict)
+    # camera -> [(part, folder)]; camera "" holds names that belong to no camera.
+    cameras: dict[str, list[tuple[dict, str]]] = field(default_factory=dict)
     problems: list[tuple[str, str]] = field(default_factory=list)
     deletions: list[DeletionEvent] = field(default_factory=list)
     stats: ScanStats = field(default_factory=ScanStats)
@@ -66,6 +94,10 @@ class ScanResult:
 
 def _why(exc: OSError) -> str:
     return f"{_REASONS.get(exc.errno, 'unreadable')}: {exc.strerror or exc}"
+
+
+def _join(rel: str, name: str) -> str:
+    return f"{rel}/{name}" if rel else name
 
 
 def store_root(store: Path, layout: Layout) -> Path:
@@ -95,126 +127,363 @@ def scan(
         os.scandir(root).close()
     except OSError as exc:
         raise ScanError(f"{root}: {_why(exc)}") from None
-    result = ScanResult(root=root)
-    known = index.dirs()
-    seen: set[tuple[int, int]] = set()
-    stack: list[tuple[str, str, os.stat_result]] = [("", str(root), st)]
-    while stack:
-        rel, path, st = stack.pop()
-        if (st.st_dev, st.st_ino) in seen:
-            result.problems.append((rel, "folder reached twice (bind mount or loop); skipped"))
-            continue
-        seen.add((st.st_dev, st.st_ino))
-        old = known.pop(rel, None)
-        settled = now - st.st_mtime_ns / 1e9 > config.settle_seconds
-        if (
-            old is not None
-            and old.mtime_ns == st.st_mtime_ns
-            and settled
-            and ('"future"' not in old.summary)
-        ):
-            result.stats.dirs_reused += 1
-            result.summaries[rel] = old.summary
-            for name in old.subdirs:
-                sub = f"{rel}/{name}" if rel else name
-                try:
-                    sst = os.lstat(os.path.join(path, name))
-                except OSError:
-                    continue  # gone while the parent looks unchanged: dropped below
-                if stat.S_ISDIR(sst.st_mode):
-                    stack.append((sub, os.path.join(path, name), sst))
-        elif not _list(
-            rel,
-            path,
-            st,
-            old is not None,
+    run = _Scan(root, layout, config, now, index, parse, parse_hook, on_dir)
+    run.run(st)
+    return run.result
+
+
+@dataclass
+class _Listed:
+    parts: dict[str, dict]
+    flags: int
+    settled: bool
+    old_parts: dict[str, dict] | None = None  # a verified folder's parts before sizing
+
+
+class _Scan:
+    def __init__(self, root, layout, config, now, index, parse, hook, on_dir) -> None:
+        self.root, self.layout, self.config, self.now, self.index = (
+            root,
             layout,
             config,
             now,
             index,
-            result,
-            parse,
-            parse_hook,
-            stack,
-        ):
-            # An unreadable folder is a problem, not a deletion: forget nothing under it.
-            prefix = f"{rel}/" if rel else ""
-            for k in [k for k in known if k.startswith(prefix)]:
-                del known[k]
-        if on_dir is not None:
-            on_dir(len(stack))
-    for rel in known:  # folders that vanished: their young segments were deleted
-        _deleted(rel, index.entries(rel), {}, layout, config, now, result)
-        index.drop(rel)
-    index.add_deletions(result.deletions)
-    result.index_status = index.status
-    return result
+        )
+        self.parse, self.hook, self.on_dir = parse, hook, on_dir
+        self.result = ScanResult(root=root)
+        self.known: dict[str, tuple[int, int]] = {}
+        self.listed: dict[str, _Listed] = {}
+        self.writes: list[tuple[str, int, int, str, dict[str, dict]]] = []
+        self.unrolled: list[str] = []  # reused, settled, not folded in yet
+        self.kept: list[str] = []  # unreadable now: report what the index knew
+        self.vanished: list[str] = []
+        self.dirty: set[tuple[str, int]] = set()  # (camera, day) rollups to rebuild
+        self.seen: set[tuple[int, int]] = set()
+        self.cache: dict = {}  # summarise_names' per-name-set cache
+        days = config.size_check_days
+        self.size_after = None if days is None or parse else now - days * 86400
 
+    def settled(self, st: os.stat_result) -> bool:
+        return self.now - st.st_mtime_ns / 1e9 > self.config.settle_seconds
 
-def _list(
-    rel: str,
-    path: str,
-    st: os.stat_result,
-    was_known: bool,
-    layout: Layout,
-    config: RetentionConfig,
-    now: float,
-    index: Index,
-    result: ScanResult,
-    parse: bool,
-    hook: Callable[[str], None] | None,
-    stack: list[tuple[str, str, os.stat_result]],
-) -> bool:
-    """List one folder, reuse what the index knows of unchanged files, summarise it."""
-    result.stats.dirs_listed += 1
-    old = index.entries(rel) if was_known else {}
-    entries: dict[str, list] = {}
-    subdirs: list[str] = []
-    try:
-        it = os.scandir(path)
-    except OSError as exc:
-        result.problems.append((rel or ".", _why(exc)))
-        return False
-    with it:
-        for e in it:
+    def run(self, root_st: os.stat_result) -> None:
+        days = self.config.size_check_days
+        recent = self.now - (days if days is not None else 1.0) * 86400
+        self.known = self.index.dirs(self.config.recheck_slots, int(recent * 1e9))
+        self.partial = self.config.recheck_slots > 1
+        stack: list[tuple[str, str, os.stat_result]] = []
+        if not self.index.has_dirs:
+            stack.append(("", str(self.root), root_st))
+            self.walk(stack)
+        else:
+            self.rescan(root_st, stack)
+            self.verify()
+        self.finish()
+
+    def walk(self, stack: list[tuple[str, str, os.stat_result]]) -> None:
+        """List folders not in the index, top-down."""
+        while stack:
+            rel, path, st = stack.pop()
+            if (st.st_dev, st.st_ino) in self.seen:
+                self.result.problems.append(
+                    (rel, "folder reached twice (bind mount or loop); skipped")
+                )
+                continue
+            self.seen.add((st.st_dev, st.st_ino))
+            self.list(rel, path, st, 0, stack)
+            if self.on_dir is not None:
+                self.on_dir(len(stack))
+
+    def rescan(self, root_st: os.stat_result, stack: list) -> None:
+        """lstat every indexed folder; list the changed ones and any new subfolders."""
+        left = len(self.known)
+        root = str(self.root)
+        prefix = root + os.sep
+        lstat = os.lstat
+        for rel, (mtime_ns, flags) in self.known.items():
+            left -= 1
+            path = prefix + rel if rel else root
+            if rel:
+                try:
+                    st = lstat(path)
+                except OSError as exc:
+                    if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                        self.vanished.append(rel)
+                    else:
+                        self.result.problems.append((rel, _why(exc)))
+                        self.kept.append(rel)
+                    continue
+                if not stat.S_ISDIR(st.st_mode):
+                    self.vanished.append(rel)
+                    continue
+            else:
+                st = root_st
+            if st.st_mtime_ns == mtime_ns and not flags & FUTURE and self.settled(st):
+                self.result.stats.dirs_reused += 1
+                if not flags & ROLLED:
+                    self.unrolled.append(rel)
+            elif not self.list(rel, path, st, flags | 0x100, stack):
+                self.kept.append(rel)
+            self.walk(stack)
+            if self.on_dir is not None and left % 256 == 0:
+                self.on_dir(left)
+
+    def verify(self) -> None:
+        """Size up to ``verify_folders_per_scan`` folders listed by name only, newest first."""
+        budget = self.config.verify_folders_per_scan
+        if not budget:
+            return
+        skip = len(self.listed) + len(self.kept) + len(self.vanished)
+        todo = self.index.unsized(budget + skip)
+        for rel, row in todo.items():
+            self.known.setdefault(rel, row)
+            if budget <= 0:
+                break
+            if rel in self.listed or rel in self.vanished or rel in self.kept:
+                continue
+            path = os.path.join(str(self.root), rel)
+            try:
+                st = os.lstat(path)
+            except OSError:
+                continue  # the next rescan tells vanished from unreadable
+            flags = self.known[rel][1]
+            old = self.parts_of(rel, flags) if flags & ROLLED else None
+            if self.list(rel, path, st, flags | 0x100, [], sized=True, verifying=old):
+                self.result.stats.dirs_verified += 1
+                budget -= 1
+                if rel in self.unrolled:
+                    self.unrolled.remove(rel)
+
+    def list(
+        self,
+        rel: str,
+        path: str,
+        st: os.stat_result,
+        flags: int,
+        stack: list,
+        *,
+        sized: bool = False,
+        verifying: dict[str, dict] | None = None,
+    ) -> bool:
+        """List one folder (flags 0x100 = it is indexed), summarise it; False if unreadable."""
+        stats = self.result.stats
+        stats.dirs_listed += 1
+        was_known = bool(flags & 0x100)
+        old = self.index.entries(rel) if was_known else {}
+        old_sized = any(e[0] is not None for e in old.values())
+        light = (
+            not sized
+            and self.size_after is not None
+            and st.st_mtime_ns / 1e9 < self.size_after
+            and not old_sized
+        )
+        try:
+            it = os.scandir(path)
+        except OSError as exc:
+            self.result.problems.append((rel or ".", _why(exc)))
+            return False
+        names: list[str] = []
+        entries: dict[str, list] = {}
+        subs: list[os.DirEntry] = []
+        with it:
+            ents = list(it)
+        others, taken = ents, False
+        if light:
+            # The common case at C speed: d_type says "file", no stat. Where the file system
+            # gives no d_type, is_file() stats and may fail: then the per-entry loop below.
+            try:
+                names = [e.name for e in ents if e.is_file(follow_symlinks=False)]
+                others, taken = ([] if len(names) == len(ents) else ents), True
+            except OSError:
+                names = []
+        for e in others:
             try:
                 # Files first: they are nearly all entries. Symlinks are never followed.
                 if e.is_file(follow_symlinks=False):
-                    fst = e.stat(follow_symlinks=False)
-                    result.stats.files_statted += 1
-                    prev = old.get(e.name)
-                    if prev and prev[0] == fst.st_size and prev[1] == fst.st_mtime_ns:
-                        entries[e.name] = prev
-                        continue
-                    info = mp4.Mp4Info()
-                    if parse and fst.st_size > 0:
-                        result.stats.files_parsed += 1
-                        if hook is not None:
-                            hook(e.path)
-                        info = mp4.probe(e.path, fst.st_size)
-                    entries[e.name] = [
-                        fst.st_size,
-                        fst.st_mtime_ns,
-                        info.duration,
-                        info.created,
-                        info.problem,
-                    ]
+                    if light:
+                        if taken:
+                            continue  # already taken by the comprehension
+                        names.append(e.name)
+                    else:
+                        entries[e.name] = self.file_entry(e, old.get(e.name))
                 elif e.is_dir(follow_symlinks=False):
-                    subdirs.append(e.name)
-                    stack.append((_join(rel, e.name), e.path, e.stat(follow_symlinks=False)))
+                    subs.append(e)
                 elif e.is_symlink():
-                    result.problems.append((_join(rel, e.name), "symlink not followed"))
+                    self.result.problems.append((_join(rel, e.name), "symlink not followed"))
             except OSError as exc:
-                result.problems.append((_join(rel, e.name), _why(exc)))
-    _deleted(rel, old, entries, layout, config, now, result)
-    summary = json.dumps(summarise(rel, entries, layout, config, now), separators=(",", ":"))
-    index.put(rel, st.st_mtime_ns, subdirs, entries, summary)
-    result.summaries[rel] = summary
-    return True
+                self.result.problems.append((_join(rel, e.name), _why(exc)))
+        if subs:
+            fresh = [_join(rel, e.name) for e in subs]
+            fresh = [f for f in fresh if f not in self.known]
+            if fresh and was_known and self.partial:  # indexed, but not checked this turn
+                indexed = self.index.existing(fresh)
+                fresh = [f for f in fresh if f not in indexed]
+            fresh_set = set(fresh)
+            for e in subs:  # new folders: indexed ones are visited by rescan()
+                sub = _join(rel, e.name)
+                if sub in fresh_set:
+                    try:
+                        stack.append((sub, e.path, e.stat(follow_symlinks=False)))
+                    except OSError as exc:
+                        self.result.problems.append((sub, _why(exc)))
+        if light:
+            stats.files_named += len(names)
+            text = "/" + "/".join(names) if names else "{}"
+            summary = summarise_names(rel, names, self.layout, self.config, self.now, self.cache)
+            if old:
+                entries = dict.fromkeys(names, _UNSIZED)
+        else:
+            text = encode_entries(entries)
+            if self.parse:
+                summary = summarise(rel, entries, self.layout, self.config, self.now)
+            else:
+                summary = summarise_sized(
+                    rel, entries, self.layout, self.config, self.now, self.cache
+                )
+        if old:
+            _deleted(rel, old, entries, self.layout, self.config, self.now, self.result)
+        parts: dict[str, dict] = dict(summary["cams"])
+        if summary["bad"]:
+            parts[""] = {"bad": summary["bad"]}
+        new_flags = (
+            (UNSIZED if light and names else 0)
+            | (PARENT if subs else 0)
+            | (FUTURE if any("future" in p for p in parts.values()) else 0)
+        )
+        if was_known and flags & ROLLED:
+            if verifying is not None and _same_runs(verifying, parts):
+                new_flags |= ROLLED  # only sizes were added: folded in as a delta below
+            else:
+                old_parts = verifying if verifying is not None else self.parts_of(rel, flags)
+                self.dirty.update((c, rollup.day_of(p)) for c, p in old_parts.items())
+                verifying = None
+        camera = day = None
+        if light and len(parts) == 1 and "" not in parts and not new_flags & FUTURE:
+            # One camera's coverage from names alone: rebuilt from the names when needed,
+            # so nothing but the names is written for most folders of a cold scan.
+            ((camera, part),) = parts.items()
+            day = rollup.day_of(part)
+            new_flags |= NAMES_ONLY
+        settled = self.settled(st)
+        if settled and not new_flags & FUTURE:
+            new_flags |= ROLLED  # folded into the rollups in finish(), in this same run
+        self.writes.append((rel, st.st_mtime_ns, new_flags, text, parts, camera, day))
+        self.listed[rel] = _Listed(parts, new_flags, settled, verifying)
+        return True
+
+    def parts_of(self, rel: str, flags: int) -> dict[str, dict]:
+        """An indexed folder's parts: stored, or rebuilt from its names."""
+        if flags & NAMES_ONLY:
+            return self.names_parts(rel, self.index.entries_text(rel))
+        return self.index.parts(rel)
+
+    def names_parts(self, rel: str, text: str) -> dict[str, dict]:
+        names = text[1:].split("/") if text.startswith("/") else []
+        cfg = self.config
+        return summarise_names(rel, names, self.layout, cfg, self.now, self.cache)["cams"]
+
+    def file_entry(self, e: os.DirEntry, prev: list | None) -> list:
+        """``[size, mtime_ns, duration, created, problem]`` of one file (one stat)."""
+        fst = e.stat(follow_symlinks=False)
+        self.result.stats.files_statted += 1
+        if prev and prev[0] == fst.st_size and prev[1] == fst.st_mtime_ns:
+            return prev
+        info = mp4.Mp4Info()
+        if self.parse and fst.st_size > 0:
+            self.result.stats.files_parsed += 1
+            if self.hook is not None:
+                self.hook(e.path)
+            info = mp4.probe(e.path, fst.st_size)
+        return [fst.st_size, fst.st_mtime_ns, info.duration, info.created, info.problem]
+
+    def finish(self) -> None:
+        """Write the index, fold settled folders into the rollups, collect the answer."""
+        index, cfg, res = self.index, self.config, self.result
+        day_of = rollup.day_of
+        for rel in list(self.vanished):  # a vanished parent takes its whole subtree along
+            if self.known[rel][1] & PARENT:
+                for sub, row in index.under(rel).items():
+                    if sub not in self.known:
+                        self.known[sub] = row
+                        self.vanished.append(sub)
+        for rel in self.vanished:  # folders that vanished: their young segments were deleted
+            _deleted(rel, index.entries(rel), {}, self.layout, cfg, self.now, res)
+            if self.known[rel][1] & ROLLED:
+                parts = self.parts_of(rel, self.known[rel][1])
+                self.dirty.update((c, day_of(p)) for c, p in parts.items())
+        index.put_many(self.writes, day_of)
+        index.drop_many(self.vanished)
+        index.add_deletions(res.deletions)
+        hours_after = self.now - (cfg.rate_window_days + 1) * 86400
+        rollups = index.rollups()
+        changed: set[tuple[str, int]] = set()
+        for key in self.dirty:  # rebuild a camera's day from its folders' parts
+            roll = rollup.empty()
+            for folder, part in index.rolled_parts(*key):
+                rollup.fold(roll, part, folder, hours_after)
+            for folder, text in index.rolled_names(*key):
+                for part in self.names_parts(folder, text).values():
+                    rollup.fold(roll, part, folder, hours_after)
+            rollups[key] = roll
+            changed.add(key)
+            res.stats.rollups_rebuilt += 1
+        direct: list[tuple[str, dict[str, dict]]] = []
+        newly_rolled: list[str] = []
+        for rel in self.unrolled:
+            parts = self.parts_of(rel, self.known[rel][1])
+            res.stats.parts_decoded += len(parts)
+            self.listed[rel] = _Listed(parts, 0, True)  # not ROLLED yet: set below
+        for rel in self.kept:
+            if not self.known[rel][1] & ROLLED:
+                parts = self.parts_of(rel, self.known[rel][1])
+                res.stats.parts_decoded += len(parts)
+                direct.append((rel, parts))
+        for rel, item in self.listed.items():
+            if item.old_parts is not None:  # a verified folder: add what sizing found
+                for cam, part in item.parts.items():
+                    key = (cam, day_of(part))
+                    if cam == "" or key in self.dirty:
+                        continue  # no-camera names do not change; a rebuilt day has it
+                    delta = dict(part, runs=[], unsized=part.get("unsized", 0))
+                    delta["unsized"] -= item.old_parts.get(cam, {}).get("unsized", 0)
+                    rollup.fold(rollups.setdefault(key, rollup.empty()), delta, rel, hours_after)
+                    changed.add(key)
+            elif item.settled and not item.flags & FUTURE:
+                for cam, part in item.parts.items():
+                    key = (cam, day_of(part))
+                    if key in self.dirty:
+                        continue  # already read back by the rebuild above
+                    rollup.fold(rollups.setdefault(key, rollup.empty()), part, rel, hours_after)
+                    changed.add(key)
+                if not item.flags & ROLLED:
+                    newly_rolled.append(rel)  # reused from an earlier scan, settled since
+            else:
+                direct.append((rel, item.parts))
+        index.set_flags(newly_rolled, ROLLED)
+        empty = [k for k in changed if _is_empty(rollups[k])]
+        for key in empty:
+            del rollups[key]
+        index.drop_rollups(empty)
+        index.put_rollups(
+            {k: rollup.finish(rollups[k], cfg.join_seconds) for k in changed if k in rollups}
+        )
+        for (cam, _), roll in sorted(rollups.items()):
+            res.cameras.setdefault(cam, []).append((roll, ""))
+        for rel, parts in direct:
+            for cam, part in parts.items():
+                res.cameras.setdefault(cam, []).append((part, rel))
+        res.index_status = index.status
 
 
-def _join(rel: str, name: str) -> str:
-    return f"{rel}/{name}" if rel else name
+def _is_empty(roll: dict) -> bool:
+    return not (roll["runs"] or roll["n"] or roll["unsized"] or roll["bad"] or roll["rates"])
+
+
+def _same_runs(old: dict[str, dict], new: dict[str, dict]) -> bool:
+    """True when sizing a folder changed nothing in its coverage (no zero-length file)."""
+    if old.keys() != new.keys():
+        return False
+    return all(old[c].get("runs") == new[c].get("runs") for c in old)
 
 
 def _deleted(
@@ -238,6 +507,144 @@ def _deleted(
         if start >= horizon:
             end = start + (ent[2] or config.fallback_segment_seconds)
             result.deletions.append(DeletionEvent(camera, start, end, now, _join(rel, name)))
+
+
+def summarise_names(
+    rel: str,
+    names: list[str],
+    layout: Layout,
+    config: RetentionConfig,
+    now: float,
+    cache: dict | None = None,
+) -> dict:
+    """``summarise`` for files listed by name only, per folder instead of per file.
+
+    Coverage is exactly what ``summarise`` finds for the same names without sizes; bytes,
+    bitrate and mtime checks wait for the verify pass (the part counts them as unsized).
+    ``cache`` maps a folder's joined names to its coverage relative to the hour: most hour
+    folders of a camera hold the same names, so most folders cost one dictionary lookup.
+    """
+    base_of = getattr(layout, "folder_base", None)
+    got = base_of(rel) if base_of is not None and names else None
+    if got is None:
+        return summarise(rel, dict.fromkeys(names, _UNSIZED), layout, config, now)
+    camera, base = got
+    out: dict = {"cams": {}, "bad": []}
+    key = "/".join(names) if cache is not None else ""
+    relative = cache.get(key) if cache is not None else None
+    if relative is None:
+        offsets = layout.folder_starts(rel, names)[2]
+        if None in offsets:
+            for name, off in zip(names, offsets, strict=True):
+                if off is None:
+                    try:
+                        layout.parse(_join(rel, name))
+                    except BadName as exc:
+                        out["bad"].append([_join(rel, name), None, str(exc)])
+            good = sorted(o for o in offsets if o is not None)
+            if not good:
+                return out
+            relative = _relative(good, config)
+        else:
+            relative = _relative(sorted(offsets), config)
+            if cache is not None:
+                if len(cache) > 4096:
+                    cache.clear()
+                cache[key] = relative
+    runs_rel, count, last = relative
+    if base + last > now + config.future_tolerance_seconds:
+        return summarise(rel, dict.fromkeys(names, _UNSIZED), layout, config, now)
+    out["cams"][camera] = {
+        "runs": [[base + a, base + b] for a, b in runs_rel],
+        "bytes": 0,
+        "n": 0,
+        "unsized": count,
+        "hours": {},
+        "rate": None,
+        "bad": [],
+    }
+    return out
+
+
+def summarise_sized(
+    rel: str,
+    entries: dict[str, list],
+    layout: Layout,
+    config: RetentionConfig,
+    now: float,
+    cache: dict | None = None,
+) -> dict:
+    """``summarise`` for a sized folder without header facts, per folder where it can be.
+
+    The usual hour folder (valid names, no empty file, sizes within the bitrate tolerance,
+    mtimes within the skew of every start and end) is judged on whole-folder bounds; any
+    folder where a bound fails is judged file by file by ``summarise``, so the answer is
+    always exactly ``summarise``'s.
+    """
+    names = list(entries)
+    light = summarise_names(rel, names, layout, config, now, cache) if names else None
+    cams = light["cams"] if light else {}
+    if len(cams) != 1 or light["bad"]:
+        return summarise(rel, entries, layout, config, now)
+    part = next(iter(cams.values()))
+    values = list(entries.values())
+    if any(v[2] is not None or v[3] is not None or v[4] for v in values):
+        return summarise(rel, entries, layout, config, now)
+    sizes = [v[0] for v in values]
+    if None in sizes or 0 in sizes or len(part["runs"]) != 1:
+        return summarise(rel, entries, layout, config, now)
+    (start, end), count = part["runs"][0], len(sizes)
+    nominal = (end - start) / count
+    offsets = sorted(layout.folder_starts(rel, names)[2])  # type: ignore[attr-defined]
+    step = int(nominal)
+    # Exactly evenly spaced (every segment lasts ``nominal``), else judged per file.
+    if step != nominal or offsets != list(range(offsets[0], offsets[0] + count * step, step)):
+        return summarise(rel, entries, layout, config, now)
+    skew = config.mtime_skew_seconds
+    if skew is not None:
+        mtimes = [v[1] / 1e9 for v in values]
+        if not (end - nominal - skew <= min(mtimes) and max(mtimes) <= start + nominal + skew):
+            return summarise(rel, entries, layout, config, now)
+    median = None
+    if nominal >= config.bitrate_min_seconds:
+        rates = [size / nominal for size in sizes]
+        median = statistics.median(rates)
+        tol = config.bitrate_tolerance
+        if median and not (median / tol <= min(rates) and max(rates) <= median * tol):
+            return summarise(rel, entries, layout, config, now)
+    total = sum(sizes)
+    part.update(
+        bytes=total,
+        n=count,
+        unsized=0,
+        hours={int(start // 3600 * 3600): total},
+        rate=median,
+    )
+    if int(start // 3600) != int((end - nominal) // 3600):  # not one hour: per file
+        return summarise(rel, entries, layout, config, now)
+    return light
+
+
+def _relative(good: list[int], config: RetentionConfig) -> tuple[list, int, int]:
+    """Runs of sorted start offsets (seconds after the hour), their count and the last."""
+    deltas = list(map(operator.sub, good[1:], good[:-1]))  # names are unique: all > 0
+    if not deltas:
+        nominal: float = config.fallback_segment_seconds
+    elif min(deltas) == max(deltas):  # evenly spaced, the usual case: no sort needed
+        nominal = deltas[0]
+    else:
+        nominal = statistics.median(deltas)
+    # A segment ends at the next start or after the nominal spacing, whichever is first,
+    # so a run breaks exactly where the spacing exceeds nominal + join_seconds.
+    limit = nominal + config.join_seconds
+    runs: list[tuple[float, float]] = []
+    first = good[0]
+    if deltas and max(deltas) > limit:
+        for i in [i for i, d in enumerate(deltas) if d > limit]:
+            runs.append((first, good[i] + nominal))
+            first = good[i + 1]
+    runs.append((first, good[-1] + nominal))
+    return runs, len(good), good[-1]
 
 
 def summarise(
@@ -264,7 +671,7 @@ def summarise(
         future: list[list] = []
         hours: dict[int, int] = {}
         rates: list[tuple[float, str, float]] = []
-        total = 0
+        total = counted = unsized = 0
         for i, (start, p, (size, mtime_ns, dur, created, problem)) in enumerate(segs):
             nxt = starts[i + 1] - start if i + 1 < len(segs) else nominal
             end = start + (dur if dur is not None else min(nxt, nominal))
@@ -282,14 +689,18 @@ def summarise(
                     [p, start, f"name and mp4 creation time differ by {created - start:+.0f} s"]
                 )
             skew = config.mtime_skew_seconds
-            mtime = mtime_ns / 1e9
-            if skew is not None and not (start - skew <= mtime <= end + skew):
-                bad.append([p, start, f"mtime differs from the name by {mtime - start:+.0f} s"])
-            total += size
-            key = int(start // 3600 * 3600)
-            hours[key] = hours.get(key, 0) + size
-            if end - start >= config.bitrate_min_seconds:
-                rates.append((size / (end - start), p, start))
+            if size is None:
+                unsized += 1  # listed by name only: sized by the verify pass
+            else:
+                mtime = mtime_ns / 1e9
+                if skew is not None and not (start - skew <= mtime <= end + skew):
+                    bad.append([p, start, f"mtime differs from the name by {mtime - start:+.0f} s"])
+                total += size
+                counted += 1
+                key = int(start // 3600 * 3600)
+                hours[key] = hours.get(key, 0) + size
+                if end - start >= config.bitrate_min_seconds:
+                    rates.append((size / (end - start), p, start))
             if runs and start - runs[-1][1] <= config.join_seconds:
                 runs[-1][1] = max(runs[-1][1], end)
             else:
@@ -299,8 +710,19 @@ def summarise(
             for r, p, start in rates:
                 if not median / config.bitrate_tolerance <= r <= median * config.bitrate_tolerance:
                     bad.append([p, start, f"{r:.0f} B/s is far off the median {median:.0f} B/s"])
-        cam = {"runs": runs, "bytes": total, "hours": hours, "rate": median, "bad": bad}
+        cam = {
+            "runs": runs,
+            "bytes": total,
+            "n": counted,
+            "unsized": unsized,
+            "hours": hours,
+            "rate": median,
+            "bad": bad,
+        }
         if future:
             cam["future"] = future
         out["cams"][camera] = cam
     return out
+
+
+__all__ = ["ScanError", "ScanResult", "ScanStats", "decode_entries", "scan", "store_root"]

@@ -51,3 +51,17 @@ def write_frigate(
         )
         for i in range(count)
     ]
+
+
+def settle_frigate(root: Path) -> None:
+    """Set every hour and camera folder's mtime to the end of its hour, as Frigate leaves them."""
+    rec = root / "recordings"
+    for day in rec.iterdir():
+        for hour in day.iterdir():
+            start = datetime.strptime(f"{day.name} {hour.name}", "%Y-%m-%d %H")
+            end = start.replace(tzinfo=UTC).timestamp() + 3600
+            for cam in hour.iterdir():
+                os.utime(cam, (end, end))
+            os.utime(hour, (end, end))
+        last = max(h.stat().st_mtime for h in day.iterdir())
+        os.utime(day, (last, last))

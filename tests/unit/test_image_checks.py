@@ -160,3 +160,32 @@ def test_empty_frame_and_enrolment_are_rejected():
         checker.check(np.zeros((0, 0, 3), np.uint8))
     with pytest.raises(ValueError):
         checker.enrol([])
+
+
+@pytest.mark.parametrize("angle", [3, 5, 7, 10, -4])
+def test_small_rotation_about_the_centre_is_moved(scene, rng, angle):
+    checker = enrolled(scene, rng, k=3)
+    results = [checker.check(media.moved_frame(scene, rng, angle=angle)) for _ in range(3)]
+    assert [r.detected for r in results] == [Condition.MOVED] * 3
+    assert results[-1].status is Condition.MOVED
+    turn = results[-1].measures["view_rotation"]
+    # The estimate is within a degree and a half of the true angle, and its sign is stable.
+    assert abs(abs(turn) - abs(angle)) <= 1.5
+    assert "view rotated" in results[-1].findings["moved"]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda s, r: (media.normal_frame(s, 2, r) * 0.55).astype(np.uint8),  # dimmer
+        lambda s, r: np.clip(media.normal_frame(s, 2, r) * 1.3 + 20, 0, 255).astype(np.uint8),
+        lambda s, r: media.noisy(media.normal_frame(s, 2, r), 10, r),  # noisier sensor
+        lambda s, r: media.moved_frame(s, r, dx=0.01),  # a pixel or two of vibration
+    ],
+)
+def test_lighting_noise_and_vibration_are_not_rotation(scene, rng, make):
+    checker = enrolled(scene, rng)
+    for _ in range(3):
+        result = checker.check(make(scene, rng))
+        assert abs(result.measures["view_rotation"]) < 0.5
+        assert "moved" not in result.findings
