@@ -21,6 +21,7 @@ from facility_app.facility.service import at_local, is_service_day, today, visib
 from facility_app.ratio.models import ClassBreach
 from facility_app.ratio.rules import RatioStatus
 from facility_app.ratio.service import breaches, live_status
+from monitoring.service import Coverage, coverage
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Overview:
     alerts: list[Alert]
     age_flags: list[tuple[Child, Enrolment, int]]
     care: CareWarnings = field(default_factory=CareWarnings)
+    cctv: Coverage | None = None  # zone coverage and camera health, for those who may see it
 
     @property
     def totals(self) -> Counter[str]:
@@ -102,4 +104,5 @@ def build(session: Session, actor: Actor, facility: Facility, now: datetime) -> 
             day,
         ),
         care=care_warnings(session, actor, facility, now),
+        cctv=coverage(session, now) if actor.can(Perm.CCTV_VIEW) else None,
     )

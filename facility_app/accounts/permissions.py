@@ -29,6 +29,8 @@ class Perm(enum.StrEnum):
     ACCOUNT_SELF = "account.self"
     CARE_VIEW = "care.view"
     CARE_WRITE = "care.write"
+    CCTV_VIEW = "cctv.view"
+    CCTV_WRITE = "cctv.write"
 
 
 _ALL_READ = {Role.ADMIN, Role.DIRECTOR, Role.CAREGIVER, Role.HEALTH_OFFICER, Role.REGULATOR}
@@ -53,6 +55,10 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     # The care log names children and their bodily care: it stays inside the facility.
     Perm.CARE_VIEW: frozenset(_MANAGERS | {Role.CAREGIVER, Role.HEALTH_OFFICER}),
     Perm.CARE_WRITE: frozenset(_MANAGERS | {Role.CAREGIVER}),
+    # Camera status, coverage and the retention proof are what an inspector checks; the
+    # thumbnails show rooms, so caregivers and health officers do not need them.
+    Perm.CCTV_VIEW: frozenset(_MANAGERS | {Role.REGULATOR}),
+    Perm.CCTV_WRITE: frozenset(_MANAGERS),
 }
 
 

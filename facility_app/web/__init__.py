@@ -79,6 +79,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         audit_views,
         auth,
         care_views,
+        cctv_views,
         classes_views,
         dashboard,
         errors,
@@ -98,6 +99,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         people_views,
         alerts_views,
         audit_views,
+        cctv_views,
         facility_views,
         users_views,
     ):

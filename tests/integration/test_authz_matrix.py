@@ -22,6 +22,8 @@ from facility_app.alerts.models import Alert
 from facility_app.attendance import service as attendance
 from facility_app.attendance.models import AttendanceRecord
 from facility_app.staff import service as staff_service
+from monitoring import registry as cctv_registry
+from monitoring.models import Camera, ProbeState, Zone
 from tests.conftest import T0
 from tests.integration.test_api_support import (
     API,
@@ -60,6 +62,8 @@ class Data:
     record_a: AttendanceRecord
     record_b: AttendanceRecord
     alert_a: Alert
+    camera: Camera
+    zone: Zone
 
 
 #: The value filled in for each URL parameter: always something the caregiver of class A
@@ -75,6 +79,8 @@ PARAMS: dict[str, Callable[[Data], int]] = {
     "user_id": lambda d: d.world.users[Role.CAREGIVER].id,
     # Only a POST takes a nap id; it is refused or its body invalid before the nap is looked up.
     "nap_id": lambda d: 1,
+    "camera_id": lambda d: d.camera.id,
+    "zone_id": lambda d: d.zone.id,
 }
 
 #: The same parameters pointing into class B, which the caregiver of class A may not reach.
@@ -155,8 +161,16 @@ def data(build, session, clock) -> Data:
     staff_service.clock_in(session, SYSTEM, world.fac, world.staff_b, world.room_b.id, now=T0)
     alert_a = session.query(Alert).filter_by(class_id=world.room_a.id).first()
     assert alert_a is not None
+    zone = cctv_registry.save_zone(session, name="大门", kind="entrance")
+    camera = cctv_registry.save_camera(
+        session, name="door", stream_url="rtsp://u:p@127.0.0.1:9/x", zone_ids=[zone.id]
+    )
+    session.add(  # a stored probe with a frame, so the thumbnail answers 200
+        ProbeState(camera_id=camera.id, at=T0, status="ok", health="healthy",
+                   thumbnail=b"\xff\xd8\xff\xd9")
+    )  # fmt: skip
     session.commit()
-    return Data(world, record_a, record_b, alert_a)
+    return Data(world, record_a, record_b, alert_a, camera, zone)
 
 
 @pytest.fixture
