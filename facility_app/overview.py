@@ -23,6 +23,7 @@ from facility_app.hygiene.service import overdue as hygiene_overdue
 from facility_app.ratio.models import ClassBreach
 from facility_app.ratio.rules import RatioStatus
 from facility_app.ratio.service import breaches, live_status
+from monitoring.service import Coverage, coverage
 
 
 @dataclass
@@ -54,6 +55,7 @@ class Overview:
     age_flags: list[tuple[Child, Enrolment, int]]
     care: CareWarnings = field(default_factory=CareWarnings)
     hygiene_overdue: list[TaskRow] = field(default_factory=list)
+    cctv: Coverage | None = None  # zone coverage and camera health, for those who may see it
 
     @property
     def totals(self) -> Counter[str]:
@@ -106,4 +108,5 @@ def build(session: Session, actor: Actor, facility: Facility, now: datetime) -> 
         ),
         care=care_warnings(session, actor, facility, now),
         hygiene_overdue=hygiene_overdue(session, actor, facility, now),
+        cctv=coverage(session, now) if actor.can(Perm.CCTV_VIEW) else None,
     )

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 import edge_agent.models  # noqa: F401 - the agent's tables are emptied between tests too
+import monitoring.models  # noqa: F401 - and the camera registry
 from carewatch.clock import FixedClock
 from carewatch.db import Base, make_engine, make_session_factory
 from carewatch.migrate import upgrade

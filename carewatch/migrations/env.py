@@ -12,7 +12,7 @@ from carewatch.db import Base, make_engine
 log = logging.getLogger(__name__)
 
 # Every package that owns tables registers its models module here.
-MODEL_MODULES = ["facility_app.models", "edge_agent.models"]
+MODEL_MODULES = ["facility_app.models", "edge_agent.models", "monitoring.models"]
 for _module in MODEL_MODULES:
     importlib.import_module(_module)
 

@@ -38,6 +38,8 @@ class Perm(enum.StrEnum):
     HEALTH_VIEW = "health.view"
     HEALTH_CHECK = "health.check"
     HEALTH_WRITE = "health.write"
+    CCTV_VIEW = "cctv.view"
+    CCTV_WRITE = "cctv.write"
 
 
 _ALL_READ = {Role.ADMIN, Role.DIRECTOR, Role.CAREGIVER, Role.HEALTH_OFFICER, Role.REGULATOR}
@@ -75,6 +77,10 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     Perm.HEALTH_VIEW: frozenset(_MANAGERS | {Role.CAREGIVER, Role.HEALTH_OFFICER}),
     Perm.HEALTH_CHECK: frozenset(_MANAGERS | {Role.CAREGIVER, Role.HEALTH_OFFICER}),
     Perm.HEALTH_WRITE: frozenset(_MANAGERS | {Role.HEALTH_OFFICER}),
+    # Camera status, coverage and the retention proof are what an inspector checks; the
+    # thumbnails show rooms, so caregivers and health officers do not need them.
+    Perm.CCTV_VIEW: frozenset(_MANAGERS | {Role.REGULATOR}),
+    Perm.CCTV_WRITE: frozenset(_MANAGERS),
 }
 
 

@@ -79,6 +79,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         audit_views,
         auth,
         care_views,
+        cctv_views,
         classes_views,
         credentials_views,
         dashboard,
@@ -106,6 +107,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         credentials_views,
         alerts_views,
         audit_views,
+        cctv_views,
         facility_views,
         users_views,
     ):

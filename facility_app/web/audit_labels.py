@@ -25,6 +25,8 @@ ENTITIES: dict[str, Any] = {
     "nap": _l("Nap"),
     "sleep_check": _l("Sleep check"),
     "outdoor_period": _l("Outdoor period"),
+    "camera": _l("Camera"),
+    "zone": _l("Monitored zone"),
 }
 
 ACTIONS: dict[str, Any] = {

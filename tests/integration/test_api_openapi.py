@@ -166,14 +166,18 @@ def test_docs_page_lists_every_operation_and_is_self_contained(offline_app):
 
 
 def test_answers_match_the_documented_response_models(client, build, session):
+    from monitoring.registry import save_camera
+
     world = build_world(build, session)
+    camera = save_camera(session, name="door", stream_url="rtsp://u:p@127.0.0.1:9/x")
+    session.commit()
     api = ApiClient(client)
     api.login(world.users[Role.DIRECTOR])
     api.post(
         "/attendance/check-in",
         {"child_id": world.child_a.id, "dropped_off_by_id": world.child_a.guardians[0].id},
     )
-    values = {"class_id": world.room_a.id, "child_id": world.child_a.id}
+    values = {"class_id": world.room_a.id, "child_id": world.child_a.id, "camera_id": camera.id}
     checked = 0
     for op in OPERATIONS:
         if op.method != "GET" or op.response is None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 import edge_agent.models  # noqa: F401  (complete metadata for row counts)
 import facility_app.models  # noqa: F401  (complete metadata for row counts)
+import monitoring.models  # noqa: F401  (complete metadata for row counts)
 from carewatch.db import Base
 from carewatch.policy import ClassType
 from facility_app.accounts.models import Role, User

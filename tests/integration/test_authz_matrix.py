@@ -23,6 +23,8 @@ from facility_app.attendance import service as attendance
 from facility_app.attendance.models import AttendanceRecord
 from facility_app.credentials import service as credentials
 from facility_app.staff import service as staff_service
+from monitoring import registry as cctv_registry
+from monitoring.models import Camera, ProbeState, Zone
 from tests.conftest import T0
 from tests.integration.test_api_support import (
     API,
@@ -63,6 +65,8 @@ class Data:
     record_b: AttendanceRecord
     alert_a: Alert
     certificate_id: int
+    camera: Camera
+    zone: Zone
 
 
 #: The value filled in for each URL parameter: always something the caregiver of class A
@@ -79,6 +83,8 @@ PARAMS: dict[str, Callable[[Data], int]] = {
     # Only a POST takes a nap id; it is refused or its body invalid before the nap is looked up.
     "nap_id": lambda d: 1,
     "certificate_id": lambda d: d.certificate_id,
+    "camera_id": lambda d: d.camera.id,
+    "zone_id": lambda d: d.zone.id,
 }
 
 #: The same parameters pointing into class B, which the caregiver of class A may not reach.
@@ -163,8 +169,16 @@ def data(build, session, clock) -> Data:
         session, SYSTEM, world.fac, world.staff_a.id, now=T0, kind="teacher", number="T-1",
         valid_from=T0.date(), expires_on=None, scan=b"%PDF-1.4", scan_type="application/pdf",
     )  # fmt: skip
+    zone = cctv_registry.save_zone(session, name="大门", kind="entrance")
+    camera = cctv_registry.save_camera(
+        session, name="door", stream_url="rtsp://u:p@127.0.0.1:9/x", zone_ids=[zone.id]
+    )
+    session.add(  # a stored probe with a frame, so the thumbnail answers 200
+        ProbeState(camera_id=camera.id, at=T0, status="ok", health="healthy",
+                   thumbnail=b"\xff\xd8\xff\xd9")
+    )  # fmt: skip
     session.commit()
-    return Data(world, record_a, record_b, alert_a, certificate.id)
+    return Data(world, record_a, record_b, alert_a, certificate.id, camera, zone)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from sqlalchemy import inspect
 
 import edge_agent.models  # noqa: F401 - registers the agent tables
 import facility_app.models  # noqa: F401 - registers every table
+import monitoring.models  # noqa: F401 - registers the camera registry
 from carewatch.db import Base, make_engine
 from carewatch.migrate import current, upgrade
 

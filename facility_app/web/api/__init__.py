@@ -12,6 +12,7 @@ from flask import Flask
 from . import (  # noqa: F401  (importing registers the operations)
     attendance,
     care,
+    cctv,
     children,
     docs,
     facility,
