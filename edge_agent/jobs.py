@@ -144,11 +144,12 @@ def probe_cameras(factory: sessionmaker[Session], clock: Clock, settings: Any) -
     """Probe every enabled camera and store the results; return how many were probed."""
     from monitoring import service as cctv
 
-    return cctv.probe_cameras(factory, clock.now())
+    return len(cctv.probe_cameras(factory, clock.now()))
 
 
 def scan_retention(factory: sessionmaker[Session], clock: Clock, settings: Any) -> int:
     """Scan every camera's recordings and store the results; return how many were scanned."""
     from monitoring import service as cctv
 
-    return cctv.scan_retention(factory, clock.now())
+    # The retention index lives beside the agent's other state.
+    return len(cctv.scan_retention(factory, clock.now(), state_dir=settings.data_dir / "retention"))

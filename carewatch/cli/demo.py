@@ -6,6 +6,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -75,8 +76,14 @@ def seed_empty_database(
     days: int,
     seed: int,
     if_empty: bool,
+    cameras_dir: Path | None = None,
 ) -> Any:
-    """Seed the demo in one transaction; None when a facility exists and that is fine."""
+    """Seed the demo in one transaction; None when a facility exists and that is fine.
+
+    With ``cameras_dir``, simulated cameras (generated clips) and a generated recording
+    store are written there and registered, probed and scanned, so the CCTV pages and the
+    compliance status have real results to show.
+    """
     from carewatch.db import transaction
     from facility_app.demo.seed import existing_facility, seed_demo
 
@@ -92,9 +99,15 @@ def seed_empty_database(
             )
         with contextlib.ExitStack() as stack, _quiet("facility_app.alerts.service"):
             progress = _progress_callback(stack)
-            return seed_demo(
+            report = seed_demo(
                 session, now, children=children, days=days, seed=seed, progress=progress
             )
+        if cameras_dir is not None:
+            from monitoring.demo import seed_cctv
+
+            click.echo("generating simulated cameras and 90 days of recordings …")
+            seed_cctv(cameras_dir, session, now)
+        return report
 
 
 def print_report(report: Any) -> None:

@@ -187,7 +187,13 @@ def up(ctx: click.Context, host: str | None, port: int | None, workers: int | No
     host, port = listen_address(settings, host, port)
     with sessions(url) as factory:
         report = seed_empty_database(
-            factory, SystemClock().now(), children=90, days=92, seed=7, if_empty=True
+            factory,
+            SystemClock().now(),
+            children=90,
+            days=92,
+            seed=7,
+            if_empty=True,
+            cameras_dir=settings.data_dir,
         )
         if report is not None:
             print_report(report)

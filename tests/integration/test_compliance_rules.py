@@ -340,7 +340,9 @@ def test_rules_of_missing_modules_are_unknown_never_pass(build, session):
     assert {r for r, res in by_id.items() if res.status is Status.UNKNOWN} == PROVIDED
     for rule_id in PROVIDED:
         expected = (
-            "no camera registry"
+            "no required zones are registered"
+            if rule_id == "cctv.coverage"
+            else "no enabled cameras are registered"
             if rule_id.startswith("cctv.")
             else "no staff recorded"
             if rule_id.startswith("staff.")
@@ -357,20 +359,19 @@ def test_rules_of_missing_modules_are_unknown_never_pass(build, session):
 def test_a_plugged_in_provider_answers_for_its_rule(build, session):
     fac = build.facility()
 
-    def coverage(ctx: Context) -> Verdict:
-        return Verdict(Status.FAIL, "1 zone uncovered", 1, 0, {"zones": ["entrance"]})
+    def fees(ctx: Context) -> Verdict:
+        return Verdict(Status.FAIL, "1 fee over its cap", 1, 0, {"fees": ["toddler/full_day"]})
 
-    register_provider("cctv.coverage", coverage)
+    register_provider("fees.cap", fees)
     try:
         by_id = {r.rule_id: r for r in evaluate(session, fac, T0).results}
     finally:
-        unregister_provider("cctv.coverage")
-    assert (by_id["cctv.coverage"].status, by_id["cctv.coverage"].evidence) == (
+        unregister_provider("fees.cap")
+    assert (by_id["fees.cap"].status, by_id["fees.cap"].evidence) == (
         Status.FAIL,
-        {"zones": ["entrance"]},
+        {"fees": ["toddler/full_day"]},
     )
-    assert by_id["cctv.health"].status is Status.UNKNOWN
-    assert {r.rule_id: r for r in evaluate(session, fac, T0).results}["cctv.coverage"].status is (
+    assert {r.rule_id: r for r in evaluate(session, fac, T0).results}["fees.cap"].status is (
         Status.UNKNOWN
     )
 

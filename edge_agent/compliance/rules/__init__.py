@@ -9,33 +9,32 @@ they report ``unknown`` until their package plugs a check in with
 from __future__ import annotations
 
 from edge_agent.compliance.base import CheckRule, ProvidedRule, Rule
-from edge_agent.compliance.rules import attendance, care, classes, health, kitchen, staff
+from edge_agent.compliance.rules import attendance, care, cctv, classes, health, kitchen, staff
 
 _SETTING_STANDARD = "托育机构设置标准（试行）（2019）"
 _MANAGEMENT_NORM = "托育机构管理规范（试行）（2019）"
 _HEALTH_NORM = "托儿所幼儿园卫生保健工作规范（2012）"
 _CCTV = "温州鹿城区方案（2020）§22；吴江区意见（2021）五（一）"
-NO_CAMERAS = "no camera registry"
 
 CATALOGUE: tuple[Rule, ...] = (
-    ProvidedRule(
+    CheckRule(
         "cctv.coverage",
         f"{_CCTV}；{_MANAGEMENT_NORM}",
         "Every required zone has a healthy camera",
-        NO_CAMERAS,
+        cctv.coverage,
     ),
-    ProvidedRule("cctv.health", _CCTV, "Every camera online with a sound image", NO_CAMERAS),
-    ProvidedRule(
+    CheckRule("cctv.health", _CCTV, "Every camera online with a sound image", cctv.health),
+    CheckRule(
         "cctv.retention",
         f"{_CCTV}；WS/T 821-2023",
         "Continuous recordings for the retention period",
-        NO_CAMERAS,
+        cctv.retention,
     ),
-    ProvidedRule(
+    CheckRule(
         "cctv.retention_forecast",
         f"{_CCTV}；WS/T 821-2023",
         "Storage holds the retention period at the measured write rate",
-        NO_CAMERAS,
+        cctv.retention_forecast,
     ),
     CheckRule(
         "staff.certified",
