@@ -24,7 +24,14 @@ from facility_app.facility.models import (
     Ownership,
     PolicyProfile,
 )
+from facility_app.fees.models import FeeItem
 from facility_app.ratio.models import BreachKind, ClassBreach
+from facility_app.settlement.models import (
+    LineKind,
+    Settlement,
+    SettlementLine,
+    SubsidyPolicyVersion,
+)
 from facility_app.staff.models import ClassAssignment, DutySession, Staff, StaffRole
 
 __all__ = [
@@ -46,8 +53,10 @@ __all__ = [
     "DutySession",
     "Enrolment",
     "Facility",
+    "FeeItem",
     "Grade",
     "Guardian",
+    "LineKind",
     "LoginAttempt",
     "Mood",
     "Nap",
@@ -55,6 +64,8 @@ __all__ = [
     "Ownership",
     "PolicyProfile",
     "Role",
+    "Settlement",
+    "SettlementLine",
     "Severity",
     "Sex",
     "SleepCheck",
@@ -63,5 +74,6 @@ __all__ = [
     "SleepState",
     "Staff",
     "StaffRole",
+    "SubsidyPolicyVersion",
     "User",
 ]

@@ -29,6 +29,8 @@ class Perm(enum.StrEnum):
     ACCOUNT_SELF = "account.self"
     CARE_VIEW = "care.view"
     CARE_WRITE = "care.write"
+    FINANCE_VIEW = "finance.view"
+    FINANCE_WRITE = "finance.write"
 
 
 _ALL_READ = {Role.ADMIN, Role.DIRECTOR, Role.CAREGIVER, Role.HEALTH_OFFICER, Role.REGULATOR}
@@ -53,6 +55,9 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     # The care log names children and their bodily care: it stays inside the facility.
     Perm.CARE_VIEW: frozenset(_MANAGERS | {Role.CAREGIVER, Role.HEALTH_OFFICER}),
     Perm.CARE_WRITE: frozenset(_MANAGERS | {Role.CAREGIVER}),
+    # Fees and subsidy claims; the regulator reads claims without children's names.
+    Perm.FINANCE_VIEW: frozenset(_MANAGERS | {Role.REGULATOR}),
+    Perm.FINANCE_WRITE: frozenset(_MANAGERS),
 }
 
 

@@ -83,6 +83,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         dashboard,
         errors,
         facility_views,
+        finance_views,
         people_views,
         users_views,
     )
@@ -99,6 +100,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         alerts_views,
         audit_views,
         facility_views,
+        finance_views,
         users_views,
     ):
         app.register_blueprint(module.bp)

@@ -25,6 +25,9 @@ ENTITIES: dict[str, Any] = {
     "nap": _l("Nap"),
     "sleep_check": _l("Sleep check"),
     "outdoor_period": _l("Outdoor period"),
+    "fee": _l("Fee"),
+    "subsidy_policy": _l("Subsidy rule"),
+    "settlement": _l("Subsidy claim"),
 }
 
 ACTIONS: dict[str, Any] = {
@@ -53,6 +56,7 @@ ACTIONS: dict[str, Any] = {
     "sleep_check": _l("Sleep check"),
     "outdoor_start": _l("Went outside"),
     "outdoor_end": _l("Came in"),
+    "settle": _l("Settled"),
 }
 
 FIELDS: dict[str, Any] = {

@@ -15,6 +15,7 @@ from . import (  # noqa: F401  (importing registers the operations)
     children,
     docs,
     facility,
+    finance,
     oversight,
     session,
     staff,
