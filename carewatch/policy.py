@@ -8,10 +8,12 @@ defaults and validates the result.
 from __future__ import annotations
 
 import enum
+import itertools
 import json
-from datetime import time
+from datetime import date, time
+from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -319,6 +321,157 @@ class LoginPolicy(BaseModel):
     window_minutes: int = Field(15, ge=1, le=1440, description="Throttle window length.")
 
 
+def _shares(older: str, toddler: str, infant: str) -> dict[ClassType, Decimal]:
+    return {
+        ClassType.INFANT: Decimal(infant),
+        ClassType.TODDLER: Decimal(toddler),
+        ClassType.OLDER: Decimal(older),
+        ClassType.MIXED: Decimal(older),
+    }
+
+
+Share = Decimal
+
+
+class FeePolicy(BaseModel):
+    """Fee caps of a certified affordable (普惠) facility (000 §13; 004 四(二))."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    per_capita_disposable_income: Decimal | None = Field(
+        None,
+        ge=0,
+        le=1_000_000,
+        description="Last year's per-capita disposable income of the locality, 元 a year; "
+        "the seeds give no figure, so every locality must set it before caps apply.",
+    )
+    income_year: int | None = Field(None, ge=2000, le=2100, description="Year of that figure.")
+    full_day_shares: dict[ClassType, Share] = Field(
+        default_factory=lambda: _shares("0.45", "0.52", "0.60"),
+        description="Monthly full-day cap as a share of the monthly income, by class type.",
+    )
+    state_collective_shares: dict[ClassType, Share] = Field(
+        default_factory=lambda: _shares("0.40", "0.50", "0.60"),
+        description="The same shares for facilities run on state or collective assets.",
+    )
+    half_day_max_share: Share = Field(
+        Decimal("0.70"), gt=0, le=1, description="Half-day fee at most this share of full-day."
+    )
+    hourly_max_share: Share = Field(
+        Decimal("0.30"), gt=0, le=1, description="Hourly fee at most this share of a day's fee."
+    )
+    temporary_max_share: Share = Field(
+        Decimal("1.00"),
+        gt=0,
+        le=2,
+        description="Temporary care per day at most this share of a day's full-day fee "
+        "(the seeds set no cap; one day's full-day fee is the documented default).",
+    )
+    days_per_month: Decimal = Field(
+        Decimal("21.75"),
+        gt=0,
+        le=31,
+        description="Divisor converting a monthly fee to a day (21.75 statutory working days).",
+    )
+    max_months_per_charge: int = Field(
+        3, ge=1, le=12, description="Longest period a single charge may cover, in months."
+    )
+
+
+class SubsidyBasis(enum.StrEnum):
+    """What the monthly subsidy rate depends on."""
+
+    GRADE = "grade"
+    AGE_BAND = "age_band"
+
+
+class AgeBand(BaseModel):
+    """A monthly subsidy rate for children aged [min, max) whole months."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_age_months: int = Field(ge=0, le=72)
+    max_age_months: int = Field(ge=1, le=72)
+    rate: Decimal = Field(ge=0, le=100_000)
+
+
+class SubsidyRule(BaseModel):
+    """One version of a locality's subsidy rule: rates, eligibility and proration.
+
+    Default proration (the seeds give no formula): attended units count 1 for a
+    full-day day and ``half_day_weight`` for a half-day day; a child with fewer attended
+    days than ``min_attended_days`` gets nothing; otherwise the amount is the rate times
+    attended units ÷ the month's service days, capped at 1, and the full rate from
+    ``full_rate_from_share`` of the service days on. Rounded to the fen, half up, once
+    per child and month.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    basis: SubsidyBasis = SubsidyBasis.GRADE
+    grade_rates: dict[str, Annotated[Decimal, Field(ge=0, le=100_000)]] = Field(
+        default_factory=lambda: {
+            "demonstration": Decimal("900"),
+            "level1": Decimal("900"),
+            "level2": Decimal("700"),
+            "level3": Decimal("500"),
+            "ungraded": Decimal("0"),
+        },
+        description="Monthly rate per child by facility grade, 元.",
+    )
+    age_bands: list[AgeBand] = Field(
+        default_factory=lambda: [
+            AgeBand(min_age_months=0, max_age_months=12, rate=Decimal("600")),
+            AgeBand(min_age_months=12, max_age_months=24, rate=Decimal("400")),
+            AgeBand(min_age_months=24, max_age_months=36, rate=Decimal("200")),
+        ],
+        description="Monthly rate by the child's age on the first of the month.",
+    )
+    puhui_facility_only: bool = Field(True, description="Only certified 普惠 facilities claim.")
+    puhui_place_only: bool = Field(True, description="Only children on a 普惠 place count.")
+    eligible_care_types: list[str] = Field(
+        ["full_day", "half_day"], description="Care types that earn the subsidy."
+    )
+    min_attended_days: int = Field(
+        5, ge=0, le=31, description="Fewer attended days than this earn nothing that month."
+    )
+    full_rate_from_share: Decimal = Field(
+        Decimal("1"), gt=0, le=1, description="Attendance share of service days paid in full."
+    )
+    half_day_weight: Decimal = Field(
+        Decimal("0.5"), ge=0, le=1, description="A half-day day counts as this many days."
+    )
+
+    @model_validator(mode="after")
+    def _bands(self) -> SubsidyRule:
+        bands = sorted(self.age_bands, key=lambda b: b.min_age_months)
+        for band in bands:
+            if band.min_age_months >= band.max_age_months:
+                raise ValueError("an age band must end after it starts")
+        for a, b in itertools.pairwise(bands):
+            if b.min_age_months < a.max_age_months:
+                raise ValueError("age bands overlap")
+        return self
+
+
+class SettlementPolicy(BaseModel):
+    """Subsidy settlement: the rule used where a profile has no version in force."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    default_rule: SubsidyRule = Field(default_factory=SubsidyRule)
+    default_effective_from: date = Field(
+        date(2000, 1, 1), description="Start of the built-in default rule."
+    )
+    low_attendance_share: Decimal = Field(
+        Decimal("0.8"),
+        ge=0,
+        le=1,
+        description="The forecast marks a child projected to earn less than this share "
+        "of the full rate.",
+    )
+
+
 class Policy(BaseModel):
     """All policy values of one locality profile."""
 
@@ -332,6 +485,8 @@ class Policy(BaseModel):
     health: HealthPolicy = Field(default_factory=HealthPolicy)
     kitchen: KitchenPolicy = Field(default_factory=KitchenPolicy)
     hygiene: HygienePolicy = Field(default_factory=HygienePolicy)
+    fees: FeePolicy = Field(default_factory=FeePolicy)
+    settlement: SettlementPolicy = Field(default_factory=SettlementPolicy)
     default_opening: time = Field(time(7, 30), description="Default opening time.")
     default_closing: time = Field(time(17, 30), description="Default closing time.")
 
@@ -343,11 +498,12 @@ class Policy(BaseModel):
 DEFAULT_POLICY = Policy()
 
 
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge ``override`` over ``base`` (dicts merge, anything else replaces)."""
     out = dict(base)
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
+            out[key] = merge(out[key], value)
         else:
             out[key] = value
     return out
@@ -363,5 +519,5 @@ def load_policy(overrides: dict[str, Any] | None) -> Policy:
 @lru_cache(maxsize=64)
 def _load_cached(overrides_json: str) -> Policy:
     # Policies are read on every check-in; validating once per distinct profile is enough.
-    merged = _merge(DEFAULT_POLICY.model_dump(mode="json"), json.loads(overrides_json))
+    merged = merge(DEFAULT_POLICY.model_dump(mode="json"), json.loads(overrides_json))
     return Policy.model_validate(merged)

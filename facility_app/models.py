@@ -33,6 +33,7 @@ from facility_app.facility.models import (
     Ownership,
     PolicyProfile,
 )
+from facility_app.fees.models import FeeItem
 from facility_app.hygiene.models import DisinfectionLog, DisinfectionTask, Target
 from facility_app.kitchen.models import (
     Dish,
@@ -45,6 +46,12 @@ from facility_app.kitchen.models import (
     MenuItem,
 )
 from facility_app.ratio.models import BreachKind, ClassBreach
+from facility_app.settlement.models import (
+    LineKind,
+    Settlement,
+    SettlementLine,
+    SubsidyPolicyVersion,
+)
 from facility_app.staff.models import ClassAssignment, DutySession, Staff, StaffRole
 from health_records.models import (
     CheckAction,
@@ -86,11 +93,13 @@ __all__ = [
     "Enrolment",
     "ExamResult",
     "Facility",
+    "FeeItem",
     "FoodSample",
     "Grade",
     "Guardian",
     "HealthCheck",
     "IllnessCase",
+    "LineKind",
     "LoginAttempt",
     "Meal",
     "MealFeeAccount",
@@ -103,6 +112,8 @@ __all__ = [
     "Ownership",
     "PolicyProfile",
     "Role",
+    "Settlement",
+    "SettlementLine",
     "Severity",
     "Sex",
     "SleepCheck",
@@ -113,6 +124,7 @@ __all__ = [
     "StaffCertificate",
     "StaffHealthExam",
     "StaffRole",
+    "SubsidyPolicyVersion",
     "Target",
     "TrainingRecord",
     "User",

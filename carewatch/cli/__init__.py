@@ -17,7 +17,7 @@ from carewatch import __version__
 
 # Modules, not their commands: ``from carewatch.cli.web import web`` would rebind the package
 # attribute ``web`` to the command and hide the module from ``import carewatch.cli.web as m``.
-from carewatch.cli import demo, up, web
+from carewatch.cli import demo, settle, up, web
 from carewatch.cli.common import (
     LOG_LEVELS,
     CliError,
@@ -75,6 +75,7 @@ def cli(ctx: click.Context, log_level: str, log_format: str) -> None:
 cli.add_command(demo.demo)
 cli.add_command(web.web)
 cli.add_command(up.up)
+cli.add_command(settle.settle)
 
 # monitoring/ is a library with its own click group; its module imports only click.
 from monitoring.cli import monitor  # noqa: E402

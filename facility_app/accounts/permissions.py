@@ -40,6 +40,8 @@ class Perm(enum.StrEnum):
     HEALTH_WRITE = "health.write"
     CCTV_VIEW = "cctv.view"
     CCTV_WRITE = "cctv.write"
+    FINANCE_VIEW = "finance.view"
+    FINANCE_WRITE = "finance.write"
 
 
 _ALL_READ = {Role.ADMIN, Role.DIRECTOR, Role.CAREGIVER, Role.HEALTH_OFFICER, Role.REGULATOR}
@@ -81,6 +83,9 @@ MATRIX: dict[Perm, frozenset[Role]] = {
     # thumbnails show rooms, so caregivers and health officers do not need them.
     Perm.CCTV_VIEW: frozenset(_MANAGERS | {Role.REGULATOR}),
     Perm.CCTV_WRITE: frozenset(_MANAGERS),
+    # Fees and subsidy claims; the regulator reads claims without children's names.
+    Perm.FINANCE_VIEW: frozenset(_MANAGERS | {Role.REGULATOR}),
+    Perm.FINANCE_WRITE: frozenset(_MANAGERS),
 }
 
 

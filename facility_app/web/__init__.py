@@ -85,6 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         dashboard,
         errors,
         facility_views,
+        finance_views,
         health_views,
         hygiene_views,
         kitchen_views,
@@ -109,6 +110,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         audit_views,
         cctv_views,
         facility_views,
+        finance_views,
         users_views,
     ):
         app.register_blueprint(module.bp)

@@ -27,6 +27,9 @@ ENTITIES: dict[str, Any] = {
     "outdoor_period": _l("Outdoor period"),
     "camera": _l("Camera"),
     "zone": _l("Monitored zone"),
+    "fee": _l("Fee"),
+    "subsidy_policy": _l("Subsidy rule"),
+    "settlement": _l("Subsidy claim"),
 }
 
 ACTIONS: dict[str, Any] = {
@@ -55,6 +58,7 @@ ACTIONS: dict[str, Any] = {
     "sleep_check": _l("Sleep check"),
     "outdoor_start": _l("Went outside"),
     "outdoor_end": _l("Came in"),
+    "settle": _l("Settled"),
 }
 
 FIELDS: dict[str, Any] = {

@@ -16,6 +16,7 @@ from . import (  # noqa: F401  (importing registers the operations)
     children,
     docs,
     facility,
+    finance,
     kitchen,
     oversight,
     session,

@@ -1,0 +1,1 @@
+"""Monthly subsidy claims settled from attendance, locked snapshots and adjustments."""
