@@ -39,6 +39,7 @@ class Schedule:
     retention_scan: timedelta = timedelta(days=1)
     daily_report: timedelta = timedelta(minutes=15)
     close_day: timedelta = timedelta(minutes=5)
+    settlement_report: timedelta = timedelta(hours=1)
 
 
 class SyntheticProducer:
@@ -140,6 +141,11 @@ def build_agent(
         ),
         JobSpec("change_watch", watcher, schedule.change_watch),
         JobSpec("close_day", partial(jobs.close_days, factory, clock), schedule.close_day),
+        JobSpec(
+            "settlement_report",
+            partial(jobs.run_settlement, factory, clock, reporter),
+            schedule.settlement_report,
+        ),
         JobSpec(
             "daily_report", partial(jobs.run_daily, factory, clock, reporter), schedule.daily_report
         ),

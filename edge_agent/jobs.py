@@ -153,3 +153,34 @@ def scan_retention(factory: sessionmaker[Session], clock: Clock, settings: Any) 
 
     # The retention index lives beside the agent's other state.
     return len(cctv.scan_retention(factory, clock.now(), state_dir=settings.data_dir / "retention"))
+
+
+def run_settlement(factory: sessionmaker[Session], clock: Clock, reporter: Reporter) -> list[str]:
+    """Report each settled month not reported yet (its totals, no names); return the months."""
+    from facility_app.settlement.models import Settlement
+    from facility_app.settlement.views import settlement_body
+
+    reported: list[str] = []
+    with transaction(factory) as session:
+        try:
+            facility = get_facility(session)
+        except NotFound:
+            return reported
+        last = get_marker(session, "settlement.last_month") or ""
+        months = session.scalars(
+            select(Settlement.month)
+            .where(Settlement.facility_id == facility.id, Settlement.month > last)
+            .order_by(Settlement.month)
+        ).all()
+        for month in months:
+            try:
+                reporter(session, Kind.SETTLEMENT, settlement_body(session, facility, month),
+                         clock.now())  # fmt: skip
+            except OutboxFull:
+                log.error("outbox full: the settlement of %s waits for the next run", month)
+                break
+            set_marker(session, "settlement.last_month", month, clock)
+            reported.append(month)
+    if reported:
+        log.info("settlement reports queued for %s", ", ".join(reported))
+    return reported

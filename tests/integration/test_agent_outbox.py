@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -16,6 +17,7 @@ from edge_agent.jobs import ChangeWatcher, produce_synthetic
 from edge_agent.models import OutboxReport
 from edge_agent.outbox import OutboxFull, enqueue, pending_count
 from edge_agent.reporter import Reporter
+from facility_app.accounts.permissions import SYSTEM
 from facility_app.audit import service as audit
 
 
@@ -143,3 +145,27 @@ def test_outbox_ids_keep_growing_after_the_outbox_empties(
     with transaction(factory) as session:
         later = reporter(session, Kind.DAILY, {}, clock.now()).id
     assert later > max(first)
+
+
+def test_each_settled_month_is_reported_once_without_names(
+    factory: sessionmaker[Session], key: Ed25519PrivateKey, clock: FixedClock, build, session
+) -> None:  # type: ignore[no-untyped-def]
+    from edge_agent.jobs import run_settlement
+    from facility_app.settlement.service import settle_month
+
+    fac = build.facility()
+    room = build.room(fac)
+    build.child(fac, room, birth_date=date(2024, 9, 1), name="王小明", start=date(2026, 1, 5))
+    session.commit()
+    reporter = _reporter(key)
+    assert run_settlement(factory, clock, reporter) == []
+    settle_month(session, SYSTEM, fac, "2026-02", now=clock.now())
+    session.commit()
+    assert run_settlement(factory, clock, reporter) == ["2026-02"]
+    assert run_settlement(factory, clock, reporter) == []
+    with transaction(factory, write=False) as s:
+        rows = s.scalars(select(OutboxReport).where(OutboxReport.kind == "settlement")).all()
+    [row] = rows
+    report = verify(row.payload, key.public_key())
+    assert report.body["month"] == "2026-02" and report.body["settled"] is True
+    assert "王小明" not in row.payload.decode()

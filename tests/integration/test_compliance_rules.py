@@ -9,7 +9,13 @@ from sqlalchemy import text
 
 from carewatch.policy import ClassType
 from edge_agent.compliance import CATALOGUE, Context, Status, Verdict, evaluate
-from edge_agent.compliance.base import CheckRule, register_provider, run, unregister_provider
+from edge_agent.compliance.base import (
+    CheckRule,
+    ProvidedRule,
+    register_provider,
+    run,
+    unregister_provider,
+)
 from edge_agent.compliance.rules import rule
 from facility_app.accounts.permissions import SYSTEM
 from facility_app.alerts import service as alerts
@@ -350,6 +356,8 @@ def test_rules_of_missing_modules_are_unknown_never_pass(build, session):
             if rule_id in ("food.sample_retention", "food.allergen")
             else "no disinfection schedule is set up"
             if rule_id == "hygiene.disinfection"
+            else "the locality profile sets no income figure, so no cap is known"
+            if rule_id == "fees.cap"
             else "module not installed"
         )
         assert by_id[rule_id].message == expected
@@ -358,22 +366,20 @@ def test_rules_of_missing_modules_are_unknown_never_pass(build, session):
 
 def test_a_plugged_in_provider_answers_for_its_rule(build, session):
     fac = build.facility()
+    provided = ProvidedRule("extra.check", "a local rule", "An extra check")
+    ctx = Context.for_facility(session, fac, T0)
+    assert run(provided, ctx).status is Status.UNKNOWN
 
-    def fees(ctx: Context) -> Verdict:
-        return Verdict(Status.FAIL, "1 fee over its cap", 1, 0, {"fees": ["toddler/full_day"]})
+    def extra(ctx: Context) -> Verdict:
+        return Verdict(Status.FAIL, "1 thing wrong", 1, 0, {"things": ["x"]})
 
-    register_provider("fees.cap", fees)
+    register_provider("extra.check", extra)
     try:
-        by_id = {r.rule_id: r for r in evaluate(session, fac, T0).results}
+        result = run(provided, Context.for_facility(session, fac, T0))
     finally:
-        unregister_provider("fees.cap")
-    assert (by_id["fees.cap"].status, by_id["fees.cap"].evidence) == (
-        Status.FAIL,
-        {"fees": ["toddler/full_day"]},
-    )
-    assert {r.rule_id: r for r in evaluate(session, fac, T0).results}["fees.cap"].status is (
-        Status.UNKNOWN
-    )
+        unregister_provider("extra.check")
+    assert (result.status, result.evidence) == (Status.FAIL, {"things": ["x"]})
+    assert run(provided, Context.for_facility(session, fac, T0)).status is Status.UNKNOWN
 
 
 def test_a_rule_that_raises_is_unknown_and_the_others_still_run(build, session):
@@ -423,3 +429,24 @@ def test_staff_rules_come_from_the_credentials_of_the_staff_employed(build, sess
     exam = by_id["staff.health_exam"]
     assert (exam.status, exam.value, exam.threshold) == (Status.FAIL, 1, 2)
     assert by_id["staff.ban_list"].status is Status.UNKNOWN
+
+
+def test_fee_caps_pass_at_the_cap_and_fail_when_the_income_figure_drops(build, session):
+    # 60,000 元 a year is 5,000 a month; a toddler class's full-day cap is 52 %: 2,600.00.
+    from decimal import Decimal
+
+    from facility_app.fees.service import set_fee
+
+    fac = build.facility(overrides={"fees": {"per_capita_disposable_income": "60000"}})
+    fac.puhui_certified = True
+    set_fee(session, SYSTEM, fac, now=T0, class_type="toddler", care_type="full_day",
+            amount=Decimal("2600.00"))  # fmt: skip
+    assert run(rule("fees.cap"), Context.for_facility(session, fac, T0)).status is Status.PASS
+    # A lower figure (48,000: 4,000 a month, cap 2,080.00) leaves the fee over its cap.
+    fac.policy_profile.overrides = {"fees": {"per_capita_disposable_income": "48000"}}
+    session.flush()
+    result = run(rule("fees.cap"), Context.for_facility(session, fac, T0))
+    assert result.status is Status.FAIL
+    assert result.evidence["over"] == [
+        {"class_type": "toddler", "care_type": "full_day", "fee": "2600.00", "cap": "2080.00"}
+    ]

@@ -1,15 +1,25 @@
 """The rule catalogue: every rule with the clause it comes from (see the policy digest).
 
-Rules whose module is not part of this installation yet are :class:`ProvidedRule`\\ s:
-they report ``unknown`` until their package plugs a check in with
-:func:`edge_agent.compliance.base.register_provider` (the monitoring package for
-``cctv.*``, health records for ``health.*`` and ``staff.health_exam``, and so on).
+Every rule of the design's catalogue has its check here. A rule for a module that an
+installation leaves out can be declared as a :class:`~edge_agent.compliance.base.ProvidedRule`
+instead: it reports ``unknown`` until a check is plugged in with
+:func:`~edge_agent.compliance.base.register_provider`. A check whose records are missing
+(no cameras registered, no staff, no meals recorded) reports ``unknown``, never ``pass``.
 """
 
 from __future__ import annotations
 
-from edge_agent.compliance.base import CheckRule, ProvidedRule, Rule
-from edge_agent.compliance.rules import attendance, care, cctv, classes, health, kitchen, staff
+from edge_agent.compliance.base import CheckRule, Rule
+from edge_agent.compliance.rules import (
+    attendance,
+    care,
+    cctv,
+    classes,
+    fees,
+    health,
+    kitchen,
+    staff,
+)
 
 _SETTING_STANDARD = "托育机构设置标准（试行）（2019）"
 _MANAGEMENT_NORM = "托育机构管理规范（试行）（2019）"
@@ -123,10 +133,11 @@ CATALOGUE: tuple[Rule, ...] = (
         "Daily outdoor minimum reachable",
         care.outdoor_time,
     ),
-    ProvidedRule(
+    CheckRule(
         "fees.cap",
         "上虞区意见（2023—2027）§13；吴江区意见（2021）四（二）",
         "普惠 fees within caps",
+        fees.fee_cap,
     ),
 )
 
