@@ -20,11 +20,10 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from carewatch.stack import ComponentError
+from carewatch.stack import ChildProcess, ComponentError
 
 if TYPE_CHECKING:
     from carewatch.config import Settings
@@ -51,16 +50,7 @@ def listening(host: str, port: int) -> bool:
         return False
 
 
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM if ``up`` dies without stopping us (Linux only)."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            import ctypes
-
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-def mosquitto_conf(folder: Path, port: int) -> str:
+def mosquitto_conf(folder: Path, port: int, *, autosave_interval: int = 5) -> str:
     """The local broker's configuration: loopback only, anonymous, persistent, no queue caps."""
     # Started as root, mosquitto would switch to its own user, which cannot write our folder.
     user = pwd.getpwuid(os.getuid()).pw_name
@@ -70,7 +60,7 @@ def mosquitto_conf(folder: Path, port: int) -> str:
         f"user {user}\n"
         "persistence true\n"
         f"persistence_location {folder}/\n"
-        "autosave_interval 5\n"
+        f"autosave_interval {autosave_interval}\n"
         # The hub's queue must not drop reports past the default limit of 1000.
         "max_queued_messages 0\n"
         "max_queued_bytes 0\n"
@@ -81,10 +71,13 @@ def mosquitto_conf(folder: Path, port: int) -> str:
     )
 
 
-class LocalBroker:
+class LocalBroker(ChildProcess):
     """A broker on 127.0.0.1 for the one-command demo; a stack component."""
 
     name = "broker"
+    label = "the MQTT broker"
+    stop_timeout = 10.0  # mosquitto saves its database on SIGTERM
+    poll_interval = 0.05
 
     def __init__(self, data_dir: Path, port: int, *, embedded: bool | None = None) -> None:
         """``embedded``: None picks mosquitto when installed, True forces amqtt."""
@@ -93,7 +86,7 @@ class LocalBroker:
         self.binary = None if embedded else find_mosquitto()
         if embedded is False and self.binary is None:
             raise ComponentError("mosquitto is not installed (Debian package 'mosquitto')")
-        self.proc: subprocess.Popen[bytes] | None = None
+        super().__init__([])
 
     @classmethod
     def from_settings(cls, settings: Settings, *, embedded: bool | None = None) -> LocalBroker:
@@ -135,7 +128,7 @@ class LocalBroker:
                 "port for the local broker with CAREWATCH_MQTT_PORT"
             )
         self.folder.mkdir(parents=True, exist_ok=True)
-        command = self._command()
+        self.args = self._command()
         log.info(
             "starting %s on %s:%s (MQTT %s)",
             "amqtt" if self.embedded else "mosquitto",
@@ -144,52 +137,21 @@ class LocalBroker:
             self.protocol,
         )
         with open(self.log_file, "ab") as out:
-            # Its own process group: Ctrl-C reaches only `up`, which stops it in order.
-            self.proc = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                process_group=0,
-                preexec_fn=_die_with_parent,
-            )
-        deadline = time.monotonic() + timeout
-        while not stop.is_set():
-            code = self.proc.poll()
-            if code is not None:
-                tail = self._log_tail()
-                raise ComponentError(
-                    f"the MQTT broker exited during start-up (exit code {code}):\n{tail}"
-                )
-            if listening(HOST, self.port):
-                return
-            if time.monotonic() > deadline:
-                self.stop()
-                raise ComponentError(
-                    f"the MQTT broker did not listen on {HOST}:{self.port} within {timeout:.0f} s"
-                )
-            stop.wait(0.05)
+            self.spawn(stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+        self.wait_ready(stop, timeout, f"listen on {HOST}:{self.port}")
+
+    def ready(self) -> bool:
+        """Whether the broker accepts connections."""
+        return listening(HOST, self.port)
+
+    def failure_detail(self) -> str:
+        """The end of the broker's log."""
+        return f":\n{self._log_tail()}"
 
     def _log_tail(self, lines: int = 10) -> str:
         with contextlib.suppress(OSError):
             return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
         return ""
-
-    def alive(self) -> bool:
-        """Whether the broker process still runs."""
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self) -> None:
-        """SIGTERM (mosquitto saves its database), then SIGKILL if it hangs."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            log.warning("the MQTT broker did not stop in 10 s; killing it")
-            self.proc.kill()
-            self.proc.wait()
 
 
 def run_amqtt(port: int) -> None:

@@ -7,41 +7,19 @@ probes or scans itself. Evidence names cameras and zones only (ids and names).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from carewatch.findings import Finding, Status
 from monitoring.config import MonitoringConfig, load_config
 from monitoring.registry import list_cameras
 from monitoring.service import HEALTHY, UNHEALTHY, camera_healths, coverage, latest_retention
 
 log = logging.getLogger(__name__)
 
-Status = Literal["pass", "warn", "fail", "unknown"]
 _RANK = {"pass": 0, "warn": 1, "fail": 2, "unknown": 3}
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One check's answer: status, the measured value against its threshold, and why."""
-
-    status: Status
-    value: Any
-    threshold: Any
-    evidence: dict[str, Any] = field(default_factory=dict)
-    message: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready view."""
-        return {
-            "status": self.status,
-            "value": self.value,
-            "threshold": self.threshold,
-            "evidence": self.evidence,
-            "message": self.message,
-        }
 
 
 def _worst(statuses: list[str]) -> Status:

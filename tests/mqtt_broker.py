@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import pwd
 import shutil
 import signal
 import socket
@@ -11,6 +9,8 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from carewatch.broker import find_mosquitto, mosquitto_conf
 
 
 def free_port() -> int:
@@ -20,18 +20,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def mosquitto_binary() -> str | None:
-    """Debian's mosquitto, or None."""
-    return shutil.which("mosquitto") or (
-        "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
-    )
-
-
 class Mosquitto:
     """mosquitto on 127.0.0.1 with persistence, so a graceful restart keeps queued messages."""
 
     def __init__(self, root: Path | None = None, extra_conf: str = "", port: int | None = None):
-        binary = mosquitto_binary()
+        binary = find_mosquitto()
         if binary is None:
             raise RuntimeError("mosquitto not found; install Debian's 'mosquitto' package")
         self.binary = binary
@@ -39,22 +32,9 @@ class Mosquitto:
         self.port = port or free_port()
         self.conf = self.root / "mosquitto.conf"
         self.log = self.root / "mosquitto.log"
-        # mosquitto started as root switches to its own user before it opens files; running
-        # as the current user keeps the (0700) test folder writable for persistence and logs.
-        user = pwd.getpwuid(os.getuid()).pw_name
-        self.conf.write_text(
-            f"listener {self.port} 127.0.0.1\n"
-            f"user {user}\n"
-            "allow_anonymous true\n"
-            "persistence true\n"
-            f"persistence_location {self.root}/\n"
-            "autosave_interval 1\n"
-            # Queued QoS 1 messages for a persistent subscriber must not be dropped by the
-            # default limit of 1000 during a test's backlog.
-            "max_queued_messages 0\n"
-            "max_inflight_messages 0\n"
-            f"log_dest file {self.log}\n" + extra_conf
-        )
+        # The local broker's own configuration, saving every second so that a test's
+        # restarts keep what was queued.
+        self.conf.write_text(mosquitto_conf(self.root, self.port, autosave_interval=1) + extra_conf)
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 10.0) -> Mosquitto:

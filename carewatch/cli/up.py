@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import signal
-import subprocess
 import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 
 import click
 
@@ -24,82 +18,38 @@ from carewatch.cli.demo import (
 from carewatch.cli.web import browser_url, listen_address, probe_url, server_options
 from carewatch.clock import SystemClock
 from carewatch.config import Settings
-from carewatch.stack import Component, ComponentError, run_components
+from carewatch.stack import Component, HttpChildProcess, run_components
 
 log = logging.getLogger(__name__)
 
 
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM if ``up`` dies without stopping us (Linux only)."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            import ctypes
-
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-class WebServer:
+class WebServer(HttpChildProcess):
     """The gunicorn web server as a child process, so that ``up`` owns signals and order."""
 
     name = "web"
+    label = "the web server"
 
     def __init__(self, *, host: str, port: int, workers: int, threads: int, log_level: str) -> None:
-        self.probe = probe_url(host, port)
-        self.args = [
-            sys.executable,
-            "-m",
-            "carewatch.cli",
-            "--log-level",
-            log_level,
-            "web",
-            "--host",
-            host,
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--no-announce",
-        ]
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self, stop: threading.Event, timeout: float = 60.0) -> None:
-        """Start gunicorn and wait until /healthz answers."""
-        # Its own process group: Ctrl-C reaches only `up`, which then stops it in order.
-        self.proc = subprocess.Popen(self.args, process_group=0, preexec_fn=_die_with_parent)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not stop.is_set():
-            code = self.proc.poll()
-            if code is not None:
-                raise ComponentError(f"the web server exited during start-up (exit code {code})")
-            try:
-                with urllib.request.urlopen(self.probe, timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            stop.wait(0.2)
-        if not stop.is_set():
-            raise ComponentError(
-                f"the web server did not answer {self.probe} within {timeout:.0f} s"
-            )
-
-    def alive(self) -> bool:
-        """Whether the gunicorn master still runs."""
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self) -> None:
-        """Graceful shutdown (SIGTERM lets requests finish), then kill if it hangs."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            log.warning("web server did not stop in 20 s; killing it")
-            self.proc.kill()
-            self.proc.wait()
+        super().__init__(
+            [
+                sys.executable,
+                "-m",
+                "carewatch.cli",
+                "--log-level",
+                log_level,
+                "web",
+                "--host",
+                host,
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--threads",
+                str(threads),
+                "--no-announce",
+            ],
+            probe_url(host, port),
+        )
 
 
 def register_demo_facility(settings: Settings, name: str) -> None:

@@ -49,6 +49,17 @@ class Verdict:
     threshold: Any = None
     evidence: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, found: Any) -> Verdict:
+        """A domain package's finding (status, value, threshold, evidence, message)."""
+        return cls(
+            status=Status(str(getattr(found.status, "value", found.status))),
+            message=found.message,
+            value=found.value,
+            threshold=found.threshold,
+            evidence=dict(found.evidence),
+        )
+
 
 @dataclass(frozen=True)
 class RuleResult:
@@ -105,6 +116,14 @@ class Context:
     now: datetime
     policy: Policy
     providers: Mapping[str, Provider] = field(default_factory=registered_providers)
+    # Results several rules share within one evaluation (one summary for four staff rules).
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def once(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` the first time ``key`` is asked for in this evaluation."""
+        if key not in self.memo:
+            self.memo[key] = compute()
+        return self.memo[key]
 
     @classmethod
     def for_facility(

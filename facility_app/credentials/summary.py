@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from carewatch.findings import Finding
 from facility_app.credentials.models import (
     BackgroundCheck,
     BanListEntry,
@@ -183,17 +184,6 @@ def staff_summary(session: Session, facility: Facility, day: date) -> StaffSumma
         ban_list_loaded=loaded > 0,
         warnings=warnings,
     )
-
-
-@dataclass(frozen=True)
-class Finding:
-    """A staff rule's result: status, measured value, threshold, evidence and why."""
-
-    status: str  # pass | warn | fail | unknown
-    value: Any
-    threshold: Any
-    evidence: dict[str, Any]
-    message: str
 
 
 def findings(summary: StaffSummary) -> dict[str, Finding]:

@@ -22,25 +22,14 @@ Evidence carries day, meal and dish names and counts only — never a child's na
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
-Status = Literal["pass", "warn", "fail", "unknown"]
+from carewatch.findings import Finding
 
 #: At most this many problems are listed in evidence; the counts are always complete.
 EVIDENCE_LIMIT = 50
-
-
-@dataclass(frozen=True)
-class Finding:
-    """The outcome of one rule: status, measured value, threshold, evidence and a summary."""
-
-    status: Status
-    value: Any
-    threshold: Any
-    evidence: dict[str, Any] = field(default_factory=dict)
-    message: str = ""
 
 
 @dataclass(frozen=True)

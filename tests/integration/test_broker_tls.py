@@ -29,14 +29,15 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from tests.mqtt_broker import free_port, mosquitto_binary
+from carewatch.broker import find_mosquitto
+from tests.mqtt_broker import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CONF_DIR = ROOT / "docker" / "mosquitto"
 MAKE_CERTS = ROOT / "scripts" / "make-certs.sh"
 NOT_AUTHORIZED = 135  # MQTT 5 reason code 0x87
 
-pytestmark = pytest.mark.skipif(mosquitto_binary() is None, reason="mosquitto is not installed")
+pytestmark = pytest.mark.skipif(find_mosquitto() is None, reason="mosquitto is not installed")
 
 
 @pytest.fixture(autouse=True)
@@ -98,7 +99,7 @@ class TlsBroker:
     def start(self) -> TlsBroker:
         """Start and wait until the port accepts connections."""
         self.proc = subprocess.Popen(
-            [mosquitto_binary() or "mosquitto", "-c", str(self.conf)],
+            [find_mosquitto() or "mosquitto", "-c", str(self.conf)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

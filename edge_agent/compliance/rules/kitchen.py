@@ -9,24 +9,9 @@ from facility_app.hygiene import service as hygiene
 from facility_app.kitchen import service as kitchen
 
 
-def as_verdict(found: Any) -> Verdict:
-    """A domain finding (status, value, threshold, evidence, message) as a verdict."""
-    return Verdict(
-        status=Status(str(getattr(found.status, "value", found.status))),
-        message=found.message,
-        value=found.value,
-        threshold=found.threshold,
-        evidence=dict(found.evidence),
-    )
-
-
 def _kitchen(ctx: Context) -> dict[str, Any]:
     # Both food rules come from one pass over the week's menu.
-    cache: dict[str, Any] | None = getattr(ctx, "_kitchen_findings", None)
-    if cache is None:
-        cache = kitchen.findings(ctx.session, ctx.facility, ctx.now)
-        ctx._kitchen_findings = cache  # type: ignore[attr-defined]
-    return cache
+    return ctx.once("kitchen", lambda: kitchen.findings(ctx.session, ctx.facility, ctx.now))
 
 
 def sample_retention(ctx: Context) -> Verdict:
@@ -35,14 +20,14 @@ def sample_retention(ctx: Context) -> Verdict:
     if found.evidence.get("dishes_served") == 0:
         # No meal recorded is not every meal sampled.
         return Verdict(Status.UNKNOWN, "no dishes served in the last week are recorded")
-    return as_verdict(found)
+    return Verdict.of(found)
 
 
 def allergen(ctx: Context) -> Verdict:
     """No allergic child served a dish with their allergen without a substitute."""
     if _kitchen(ctx)["food.sample_retention"].evidence.get("dishes_served") == 0:
         return Verdict(Status.UNKNOWN, "no dishes served in the last week are recorded")
-    return as_verdict(_kitchen(ctx)["food.allergen"])
+    return Verdict.of(_kitchen(ctx)["food.allergen"])
 
 
 def disinfection(ctx: Context) -> Verdict:
@@ -50,4 +35,4 @@ def disinfection(ctx: Context) -> Verdict:
     found = hygiene.findings(ctx.session, ctx.facility, ctx.now)
     if found.evidence.get("tasks") == 0:
         return Verdict(Status.UNKNOWN, "no disinfection schedule is set up")
-    return as_verdict(found)
+    return Verdict.of(found)

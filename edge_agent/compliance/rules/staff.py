@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from edge_agent.compliance.base import Context, Status, Verdict
-from facility_app.credentials.summary import Finding, StaffSummary, findings, staff_summary
-
-
-def _findings(ctx: Context) -> dict[str, Finding]:
-    # The four staff rules share one summary per evaluation (five queries, not twenty).
-    cache: dict[str, Finding] | None = getattr(ctx, "_staff_findings", None)
-    if cache is None:
-        summary: StaffSummary = staff_summary(ctx.session, ctx.facility, ctx.day)
-        cache = findings(summary)
-        ctx._staff_findings = cache  # type: ignore[attr-defined]
-    return cache
+from edge_agent.compliance.base import Context, Verdict
+from facility_app.credentials.summary import findings, staff_summary
 
 
 def _verdict(ctx: Context, rule_id: str) -> Verdict:
-    found = _findings(ctx)[rule_id]
-    return Verdict(
-        status=Status(found.status),
-        message=found.message,
-        value=found.value,
-        threshold=found.threshold,
-        evidence=found.evidence,
-    )
+    # The four staff rules share one summary per evaluation (five queries, not twenty).
+    found = ctx.once("staff", lambda: findings(staff_summary(ctx.session, ctx.facility, ctx.day)))
+    return Verdict.of(found[rule_id])
 
 
 def certified(ctx: Context) -> Verdict:
