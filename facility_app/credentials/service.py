@@ -8,11 +8,13 @@ import hmac
 import io
 import logging
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -241,13 +243,27 @@ def add_training(
     return record
 
 
-def banned_hashes(session: Session) -> set[str]:
-    """Hashes on the current ban list."""
+def _on_current_list(id_hash: Any) -> ColumnElement[bool]:
+    """SQL: ``id_hash`` is on the current ban list (compared in the database, not loaded)."""
+    return exists().where(
+        BanListEntry.id_hash == id_hash,
+        BanListImport.id == BanListEntry.import_id,
+        BanListImport.current.is_(True),
+    )
+
+
+def is_banned(session: Session, digest: str) -> bool:
+    """Whether a keyed ID hash is on the current ban list."""
+    return bool(session.scalar(select(_on_current_list(digest))))
+
+
+def banned_staff_ids(session: Session, staff_ids: Iterable[int]) -> set[int]:
+    """Those of ``staff_ids`` whose ID number is on the current ban list."""
     return set(
         session.scalars(
-            select(BanListEntry.id_hash)
-            .join(BanListImport, BanListImport.id == BanListEntry.import_id)
-            .where(BanListImport.current.is_(True))
+            select(Staff.id).where(
+                Staff.id.in_(list(staff_ids)), _on_current_list(Staff.id_number_hash)
+            )
         )
     )
 
@@ -307,7 +323,7 @@ def set_id_number(
             field="id_number",
         ) from None
     digest = id_hash(session, normalised)
-    if digest in banned_hashes(session):
+    if is_banned(session, digest):
         raise BannedPerson(facility_id=facility.id, staff=staff, actor=actor, now=now)
     before = {"id_number_hash": staff.id_number_hash}
     staff.id_number_hash = digest
@@ -408,12 +424,13 @@ def import_ban_list(
 
 def recheck_staff(session: Session, facility: Facility, *, now: datetime) -> list[int]:
     """Alert on every current staff member whose ID hash is on the ban list; return their ids."""
-    banned = banned_hashes(session)
     day = today(facility, now)
     matched = [
         s.id
         for s in session.scalars(
-            select(Staff).where(Staff.facility_id == facility.id, Staff.id_number_hash.in_(banned))
+            select(Staff).where(
+                Staff.facility_id == facility.id, _on_current_list(Staff.id_number_hash)
+            )
         )
         if s.employed_on(day)
     ]

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 from carewatch.findings import Finding
 from facility_app.credentials.models import (
     BackgroundCheck,
-    BanListEntry,
     BanListImport,
     StaffCertificate,
     TrainingRecord,
 )
+from facility_app.credentials.service import banned_staff_ids
 from facility_app.facility.models import Facility
 from facility_app.staff.models import Staff, StaffRole
 from health_records.models import ExamResult, StaffHealthExam
@@ -115,14 +115,7 @@ def staff_summary(session: Session, facility: Facility, day: date) -> StaffSumma
         ).all()
     )
     # Compared in the database: the list may hold thousands of hashes.
-    banned_ids = set(
-        session.scalars(
-            select(Staff.id)
-            .join(BanListEntry, BanListEntry.id_hash == Staff.id_number_hash)
-            .join(BanListImport, BanListImport.id == BanListEntry.import_id)
-            .where(Staff.id.in_(ids), BanListImport.current.is_(True))
-        )
-    )
+    banned_ids = banned_staff_ids(session, ids)
     loaded = session.scalar(select(func.count()).where(BanListImport.current.is_(True))) or 0
     kinds = set(policy.caregiver_certificate_kinds)
     required = {
