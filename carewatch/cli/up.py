@@ -30,26 +30,24 @@ class WebServer(HttpChildProcess):
     label = "the web server"
 
     def __init__(self, *, host: str, port: int, workers: int, threads: int, log_level: str) -> None:
-        super().__init__(
-            [
-                sys.executable,
-                "-m",
-                "carewatch.cli",
-                "--log-level",
-                log_level,
-                "web",
-                "--host",
-                host,
-                "--port",
-                str(port),
-                "--workers",
-                str(workers),
-                "--threads",
-                str(threads),
-                "--no-announce",
-            ],
-            probe_url(host, port),
-        )
+        args = [
+            sys.executable,
+            "-m",
+            "carewatch.cli",
+            "--log-level",
+            log_level,
+            "web",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--no-announce",
+        ]
+        super().__init__(args, probe_url(host, port))
 
 
 def register_demo_facility(settings: Settings, name: str) -> None:
