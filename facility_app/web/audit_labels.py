@@ -30,9 +30,12 @@ ENTITIES: dict[str, Any] = {
     "fee": _l("Fee"),
     "subsidy_policy": _l("Subsidy rule"),
     "settlement": _l("Subsidy claim"),
+    "child_health": _l("Child's health record"),
+    "health_list": _l("Health list"),
 }
 
 ACTIONS: dict[str, Any] = {
+    "read": _l("Read"),
     "create": _l("Created"),
     "update": _l("Changed"),
     "correct": _l("Corrected"),

@@ -23,6 +23,7 @@ from .auth import current_actor, facility, now, require
 from .care_views import _form_int, _pick_room
 from .extensions import db
 from .forms import optional_date, required_date
+from .health_audit import audit_health_read
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ def checks():  # type: ignore[no-untyped-def]
     except ValueError:
         kind = CheckKind.MORNING
     day = today(fac, at)
+    audit_health_read(None, f"{kind.value}_checks", class_id=room.id if room else None)
     status = health.check_status(db.session, fac, day, kind, [room.id] if room else [])
     children = {
         c.id: c for c in db.session.scalars(select(Child).where(Child.id.in_(status.present)))
@@ -119,6 +121,7 @@ def illness():  # type: ignore[no-untyped-def]
     """Illness absences waiting for follow-up, recent cases and open clusters."""
     fac, at = facility(), now()
     day = today(fac, at)
+    audit_health_read(None, "illness")
     hp = fac.policy().health
     pending = health.pending_followups(
         db.session, fac, day - timedelta(days=hp.case_lookback_days + 7), day
