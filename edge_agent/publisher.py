@@ -45,6 +45,7 @@ from carewatch.clock import Clock, SystemClock
 from carewatch.db import transaction
 from carewatch.reports import Kind, Report, sign, topic
 from edge_agent.models import OutboxReport
+from edge_agent.mqtt_client import client_class
 from edge_agent.outbox import next_value, pending_count
 
 log = logging.getLogger(__name__)
@@ -234,7 +235,7 @@ class Publisher:
         with transaction(self.factory) as session:
             self.bdseq = next_value(session, self.facility, "bdseq")
         v5 = self.protocol == "5"
-        client = mqtt.Client(
+        client = client_class()(
             CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
             protocol=PROTOCOLS[self.protocol],
@@ -301,8 +302,10 @@ class Publisher:
         sock = client.socket() if client is not None else None
         if client is None or sock is None or wake is None:
             return False
-        # TLS may hold decrypted bytes that select cannot see.
+        # TLS, and the client's read buffer, may hold bytes that select cannot see.
         pending = bool(getattr(sock, "pending", None)) and sock.pending() > 0
+        buffered = getattr(client, "buffered", None)
+        pending = pending or bool(buffered and buffered())
         if pending:
             timeout = 0.0
         try:
@@ -346,18 +349,19 @@ class Publisher:
                 return
             self._dirty = len(rows) == READ_AHEAD
             if rows:
-                self._ahead.extend(rows)
                 self._cursor = rows[-1][0]
+                # Acknowledged in an earlier session, their deletion still on the way: not
+                # sent again. Rows read later in a session cannot have been acknowledged.
+                acked = self._deleter.pending_ids()
+                self._ahead.extend(r for r in rows if r[0] not in acked)
         # Topping up on every PUBACK, not in big steps, keeps data flowing both ways: a
         # sender that pauses leaves the broker's PUBACKs waiting on a delayed TCP ACK.
-        acked = self._deleter.pending_ids() if self._ahead else frozenset()
         now = time.monotonic()
         while room > 0 and self._ahead:
             row_id, seq, name, payload, retained = self._ahead.popleft()
-            # Skipped: acknowledged in an earlier session (its deletion is on the way), or
-            # refused lately (mosquitto 2.0 also drops the connection after a refusal, so
-            # offering it again at once would stop everything queued behind it).
-            if row_id in acked or self._held.get(row_id, now) > now:
+            # Refused lately: mosquitto 2.0 also drops the connection after a refusal, so
+            # offering it again at once would stop everything queued behind it.
+            if self._held.get(row_id, now) > now:
                 continue
             info = client.publish(name, payload, qos=1, retain=retained)
             if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
@@ -630,7 +634,12 @@ class _Deleter:
             try:
                 with transaction(self.factory) as session:
                     for condition in _id_conditions(batch):
-                        session.execute(delete(OutboxReport).where(condition))
+                        # No session objects to keep in step: skip the ORM's fetch of ids.
+                        session.execute(
+                            delete(OutboxReport)
+                            .where(condition)
+                            .execution_options(synchronize_session=False)
+                        )
             except Exception:
                 failures += 1
                 log.exception("deleting %d acknowledged reports failed", len(batch))
