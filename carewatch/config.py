@@ -58,6 +58,15 @@ class Settings(BaseSettings):
         ge=100,
         description="Reports the outbox holds before new compliance snapshots are held back.",
     )
+    snapshot_detail_days: int = Field(
+        2, ge=1, description="Days the agent keeps every compliance snapshot (one a minute)."
+    )
+    snapshot_keep_days: int = Field(
+        400,
+        ge=2,
+        description="Days the agent keeps thinned snapshots (first of each hour and every "
+        "change of overall status); older ones are deleted.",
+    )
     hub_database_url: str | None = Field(
         None, description="Supervision hub database; defaults to a SQLite file in data_dir."
     )

@@ -40,6 +40,7 @@ class Schedule:
     daily_report: timedelta = timedelta(minutes=15)
     close_day: timedelta = timedelta(minutes=5)
     settlement_report: timedelta = timedelta(hours=1)
+    history: timedelta = timedelta(hours=6)
 
 
 class SyntheticProducer:
@@ -159,6 +160,7 @@ def build_agent(
             partial(jobs.scan_retention, factory, clock, settings),
             schedule.retention_scan,
         ),
+        JobSpec("history", partial(jobs.thin_history, factory, clock, settings), schedule.history),
     ]
     scheduler = JobScheduler(factory, clock, specs)
     _on_demand_scan(scheduler)

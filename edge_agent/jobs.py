@@ -6,7 +6,7 @@ import logging
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from carewatch.clock import Clock
@@ -18,6 +18,7 @@ from edge_agent.outbox import OutboxFull
 from edge_agent.reporter import Reporter
 from facility_app.audit.models import AuditEntry
 from facility_app.facility.service import at_local, get_facility, today
+from facility_app.health.access import READ_ACTION
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,16 @@ class ChangeWatcher:
     def __call__(self) -> bool:
         """Check once; True (and ``on_change()``) when something changed since last time."""
         with transaction(self.factory, write=False) as session:
-            marker = session.scalar(select(func.max(AuditEntry.id))) or 0
+            # Reads of health records are audited too; they change nothing to evaluate.
+            marker = (
+                session.scalar(
+                    select(AuditEntry.id)
+                    .where(AuditEntry.action != READ_ACTION)
+                    .order_by(AuditEntry.id.desc())
+                    .limit(1)
+                )
+                or 0
+            )
         changed = self.last is not None and marker != self.last
         self.last = marker
         if changed:
@@ -111,6 +121,23 @@ def run_daily(factory: sessionmaker[Session], clock: Clock, reporter: Reporter) 
     if reported:
         log.info("daily reports queued for %s", ", ".join(d.isoformat() for d in reported))
     return reported
+
+
+def thin_history(factory: sessionmaker[Session], clock: Clock, settings: Any) -> int:
+    """Thin the local compliance history (see :mod:`edge_agent.compliance.history`)."""
+    from edge_agent.compliance.history import thin_snapshots
+
+    with transaction(factory) as session:
+        marker = get_marker(session, "history.thinned_through")
+        deleted, last = thin_snapshots(
+            session,
+            clock.now(),
+            detail_days=settings.snapshot_detail_days,
+            keep_days=settings.snapshot_keep_days,
+            after_id=int(marker or 0),
+        )
+        set_marker(session, "history.thinned_through", str(last), clock)
+    return deleted
 
 
 def close_days(factory: sessionmaker[Session], clock: Clock) -> int:

@@ -130,6 +130,13 @@ def test_change_watcher_fires_once_per_change_of_any_audited_record(
     assert watcher() is True
     assert watcher() is False
     assert changes == [1]
+    # Reading a health record is audited but changes nothing to evaluate.
+    with transaction(factory) as session:
+        audit.record(
+            session, at=clock.now(), user_id=None, action="read", entity="child_health", entity_id=1
+        )
+    assert watcher() is False
+    assert changes == [1]
 
 
 def test_outbox_ids_keep_growing_after_the_outbox_empties(
