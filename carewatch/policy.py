@@ -472,6 +472,85 @@ class SettlementPolicy(BaseModel):
     )
 
 
+class VaccineDose(BaseModel):
+    """One dose of the national immunisation schedule (国家免疫规划) for ages 0–3."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    vaccine: str = Field(min_length=1, max_length=20, description="Vaccine code, e.g. HepB.")
+    name: str = Field(min_length=1, max_length=40, description="Name shown (Chinese).")
+    dose: int = Field(ge=1, le=9, description="Dose number of this vaccine.")
+    due_months: int = Field(ge=0, le=72, description="Age in whole months the dose is due.")
+    grace_days: int = Field(
+        30, ge=0, le=365, description="Days after the due age before the dose is overdue."
+    )
+
+
+def _dose(vaccine: str, name: str, dose: int, due_months: int) -> VaccineDose:
+    return VaccineDose(vaccine=vaccine, name=name, dose=dose, due_months=due_months)
+
+
+def _default_vaccine_schedule() -> list[VaccineDose]:
+    # 国家免疫规划疫苗儿童免疫程序 (2021), the doses due before the fourth birthday.
+    return [
+        _dose("HepB", "乙肝疫苗", 1, 0),
+        _dose("HepB", "乙肝疫苗", 2, 1),
+        _dose("HepB", "乙肝疫苗", 3, 6),
+        _dose("BCG", "卡介苗", 1, 0),
+        _dose("IPV", "脊灰灭活疫苗", 1, 2),
+        _dose("IPV", "脊灰灭活疫苗", 2, 3),
+        _dose("bOPV", "脊灰减毒活疫苗", 1, 4),
+        _dose("DTaP", "百白破疫苗", 1, 3),
+        _dose("DTaP", "百白破疫苗", 2, 4),
+        _dose("DTaP", "百白破疫苗", 3, 5),
+        _dose("DTaP", "百白破疫苗", 4, 18),
+        _dose("MMR", "麻腮风疫苗", 1, 8),
+        _dose("MMR", "麻腮风疫苗", 2, 18),
+        _dose("JE-L", "乙脑减毒活疫苗", 1, 8),
+        _dose("JE-L", "乙脑减毒活疫苗", 2, 24),
+        _dose("MPSV-A", "A群流脑多糖疫苗", 1, 6),
+        _dose("MPSV-A", "A群流脑多糖疫苗", 2, 9),
+        _dose("MPSV-AC", "A群C群流脑多糖疫苗", 1, 36),
+        _dose("HepA-L", "甲肝减毒活疫苗", 1, 18),
+    ]
+
+
+class AdmissionPolicy(BaseModel):
+    """A child's admission exam, vaccinations, return after a long absence, routine exams."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    admission_exam_max_age_months: int = Field(
+        3,
+        ge=1,
+        le=24,
+        description="The admission exam may be at most this many months older than the first "
+        "day (an exam exactly this many months before still counts).",
+    )
+    return_exam_after_days: int = Field(
+        90,
+        ge=1,
+        le=730,
+        description="Days between the last day present and the return (3 months) from which "
+        "a new exam is needed, taken after the absence began.",
+    )
+    routine_exam_from_months: int = Field(12, ge=0, le=72, description="Routine exams from age.")
+    routine_exam_until_months: int = Field(
+        36, ge=1, le=72, description="Age in months at which routine exams here stop."
+    )
+    routine_exam_interval_months: int = Field(
+        6, ge=1, le=24, description="Months between routine exams (twice a year)."
+    )
+    vaccine_schedule: list[VaccineDose] = Field(default_factory=_default_vaccine_schedule)
+
+    @model_validator(mode="after")
+    def _unique_doses(self) -> AdmissionPolicy:
+        keys = [(d.vaccine, d.dose) for d in self.vaccine_schedule]
+        if len(keys) != len(set(keys)):
+            raise ValueError("each vaccine dose appears once in the schedule")
+        return self
+
+
 class Policy(BaseModel):
     """All policy values of one locality profile."""
 
@@ -487,6 +566,7 @@ class Policy(BaseModel):
     hygiene: HygienePolicy = Field(default_factory=HygienePolicy)
     fees: FeePolicy = Field(default_factory=FeePolicy)
     settlement: SettlementPolicy = Field(default_factory=SettlementPolicy)
+    admission: AdmissionPolicy = Field(default_factory=AdmissionPolicy)
     default_opening: time = Field(time(7, 30), description="Default opening time.")
     default_closing: time = Field(time(17, 30), description="Default closing time.")
 

@@ -53,6 +53,12 @@ from facility_app.settlement.models import (
     SubsidyPolicyVersion,
 )
 from facility_app.staff.models import ClassAssignment, DutySession, Staff, StaffRole
+from health_records.child_exams import (
+    ChildExamKind,
+    ChildExamResult,
+    ChildHealthExam,
+    Vaccination,
+)
 from health_records.models import (
     CheckAction,
     CheckKind,
@@ -80,6 +86,9 @@ __all__ = [
     "CheckAction",
     "CheckKind",
     "Child",
+    "ChildExamKind",
+    "ChildExamResult",
+    "ChildHealthExam",
     "ClassAssignment",
     "ClassBreach",
     "ClassRoom",
@@ -128,4 +137,5 @@ __all__ = [
     "Target",
     "TrainingRecord",
     "User",
+    "Vaccination",
 ]

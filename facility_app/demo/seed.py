@@ -265,6 +265,11 @@ def seed_demo(
     seed_kitchen(session, fac, now, rng, days=min(days, 14))
     watch.lap("kitchen")
 
+    from facility_app.demo.admission import seed_admission
+
+    seed_admission(session, fac, now, seed)
+    watch.lap("admission")
+
     stats = sim.stats
     class_ids = [p.room.id for p in roster.classes]
     report = SeedReport(

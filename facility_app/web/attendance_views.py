@@ -14,18 +14,22 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from carewatch.errors import DomainError, NotFound
-from facility_app.accounts.permissions import Perm
+from facility_app.accounts.permissions import Actor, Perm
 from facility_app.attendance import service as attendance
 from facility_app.attendance.models import AbsenceReason, AttendanceRecord
 from facility_app.care import service as care
+from facility_app.children.models import Child
 from facility_app.children.service import get_child
 from facility_app.facility.models import ClassRoom
 from facility_app.facility.service import at_local, is_service_day, today, visible_classes
+from facility_app.health import admission
+from facility_app.health.access import record_read
 from facility_app.ratio.rules import RatioStatus
 from facility_app.ratio.service import live_status
 from facility_app.staff import service as staff_service
 from facility_app.staff.models import ClassAssignment, DutySession, Staff
 
+from .admission_warnings import DoorWarning, door_warnings, flash_text
 from .auth import current_actor, facility, now, require
 from .extensions import db
 from .templating import label, local_time
@@ -120,6 +124,18 @@ def door():  # type: ignore[no-untyped-def]
     )
 
 
+def _admission_warnings(actor: Actor, child: Child) -> list[DoorWarning]:
+    """What the child's admission file lacks today; the read goes with the check-in."""
+    if not actor.can(Perm.HEALTH_VIEW):
+        return []
+    at = now()
+    warnings = door_warnings(admission.status(db.session, facility(), child, today(facility(), at)))
+    if warnings:
+        # Recorded in the check-in's transaction: shown only if the check-in is saved.
+        record_read(db.session, actor, at, child_id=child.id, section="door_admission")
+    return warnings
+
+
 @bp.post("/check-in")
 @require(Perm.ATTENDANCE_WRITE)
 def check_in():  # type: ignore[no-untyped-def]
@@ -127,6 +143,7 @@ def check_in():  # type: ignore[no-untyped-def]
     child_id, guardian_id = _form_int("child_id"), _form_int("guardian_id")
     actor, fac = current_actor(), facility()
     child = get_child(db.session, actor, child_id)
+    warnings = _admission_warnings(actor, child)
     rec = attendance.check_in(
         db.session, actor, fac, child, now=now(), dropped_off_by_id=guardian_id
     )
@@ -142,6 +159,9 @@ def check_in():  # type: ignore[no-untyped-def]
         ),
         "success",
     )
+    for warning in warnings:
+        # The child stays checked in; the caregiver follows up with the family.
+        flash(flash_text(child.name, warning), "warning")
     return _to_door(rec.class_id)
 
 

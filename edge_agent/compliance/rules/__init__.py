@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from edge_agent.compliance.base import CheckRule, Rule
 from edge_agent.compliance.rules import (
+    admission,
     attendance,
     care,
     cctv,
@@ -108,6 +109,12 @@ CATALOGUE: tuple[Rule, ...] = (
         "托幼机构传染病报告规范",
         "No unreported illness cluster",
         health.cluster,
+    ),
+    CheckRule(
+        "health.admission",
+        f"{_HEALTH_NORM} 入园（所）健康检查",
+        "Present children have an admission exam and their vaccinations",
+        admission.admission,
     ),
     CheckRule(
         "food.sample_retention",

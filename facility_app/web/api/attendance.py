@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from typing import Literal
 
 from pydantic import AwareDatetime, model_validator
 
@@ -14,7 +15,10 @@ from facility_app.attendance.service import DoorRow
 from facility_app.care import service as care
 from facility_app.children.service import get_child
 from facility_app.facility.service import get_class, today, visible_classes
+from facility_app.health import admission
+from facility_app.health.access import record_read
 
+from ..admission_warnings import door_warnings
 from ..auth import current_actor, facility, now
 from ..extensions import db
 from .registry import id_rule, operation
@@ -26,7 +30,7 @@ from .responses import (
     EnrolmentOut,
     PickupPersonOut,
 )
-from .schemas import Id, In, Patch, Query, Reason, keep, text
+from .schemas import Id, In, Out, Patch, Query, Reason, keep, text
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +79,25 @@ class AttendancePatch(Patch):
     check_in_at: keep(AwareDatetime) = None
     check_out_at: AwareDatetime | None = None
     reason: Reason = ""
+
+
+class CheckInWarning(Out):
+    """Admission paperwork the child still lacks; the check-in stands regardless."""
+
+    code: Literal[
+        "admission_exam_missing",
+        "admission_exam_too_old",
+        "admission_exam_not_fit",
+        "vaccinations_missing",
+        "return_exam_missing",
+    ]
+    message: str
+
+
+class CheckInOut(AttendanceOut):
+    """The day's record, with warnings about missing admission paperwork."""
+
+    warnings: list[CheckInWarning] = []
 
 
 def _row_out(row: DoorRow) -> DoorRowOut:
@@ -127,21 +150,32 @@ def door_list(query: DoorQuery) -> DoorList:
     tag="attendance",
     perm=Perm.ATTENDANCE_WRITE,
     body=CheckIn,
-    response=AttendanceOut,
+    response=CheckInOut,
     status=201,
     description=(
         "The child must be enrolled today (422 not_enrolled_today) and not yet in (409 "
-        "already_checked_in); the adult must be listed for the child (422 unknown_person)."
+        "already_checked_in); the adult must be listed for the child (422 unknown_person). "
+        "A child without a valid admission exam, with vaccinations missing for their age or "
+        "back after a long absence without a new exam is still checked in; ``warnings`` "
+        "says what the family must hand in."
     ),
 )
-def check_in(body: CheckIn) -> AttendanceOut:
+def check_in(body: CheckIn) -> CheckInOut:
     """Check a child in, recording the listed adult who brought them."""
     actor, fac = current_actor(), facility()
     child = get_child(db.session, actor, body.child_id, on=today(fac, now()))
+    warnings = []
+    if actor.can(Perm.HEALTH_VIEW):
+        warnings = door_warnings(admission.status(db.session, fac, child, today(fac, now())))
+    if warnings:
+        # Committed with the check-in that shows them, or not at all.
+        record_read(db.session, actor, now(), child_id=child.id, section="door_admission")
     rec = attendance.check_in(
         db.session, actor, fac, child, now=now(), dropped_off_by_id=body.dropped_off_by_id
     )
-    return AttendanceOut.model_validate(rec)
+    out = CheckInOut.model_validate(rec)
+    out.warnings = [CheckInWarning(code=w.code, message=w.message) for w in warnings]  # type: ignore[arg-type]
+    return out
 
 
 @operation(
