@@ -157,6 +157,10 @@ def seed_cctv(
         from monitoring.service import probe_cameras, scan_retention
 
         os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
-        probe_cameras(session, now)
+        from monitoring.config import load_config
+
+        # A picture fault is raised only when it persists over consecutive probes.
+        for _ in range(load_config().image.persist_probes):
+            probe_cameras(session, now)
         scan_retention(session, now, state_dir=base / "index")
     return DemoCctv(len(CAMERAS), len(ZONES) + 1, segments, store)

@@ -176,3 +176,20 @@ class RetentionState(Base):
     forecast: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     recorded_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     bytes_per_day: Mapped[float] = mapped_column(default=0.0)
+
+
+class ImageState(Base):
+    """What the image checks learned about a camera, carried from one probe to the next.
+
+    ``data`` is the checker's JSON state (baselines per colour/black-and-white mode, the
+    consecutive-probe streaks) and the reference view it was learned against; a new
+    reference view makes it void.
+    """
+
+    __tablename__ = "cctv_image_state"
+
+    camera_id: Mapped[int] = mapped_column(
+        ForeignKey("cctv_camera.id", ondelete="CASCADE"), primary_key=True
+    )
+    at: Mapped[datetime]
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -20,15 +20,11 @@ def _image_verdict(result: ProbeResult) -> dict[str, object] | None:
     """Classify the burst's frames with absolute thresholds (no enrolled baseline here)."""
     if not result.frames:
         return None
-    # Every kept frame counts as one sample so a frozen stream shows up within one probe.
-    # Kept frames are seconds apart at most, and a still scene in H.264 can repeat pixels
-    # that long: within one burst only bit-identical frames count as frozen.
-    cfg = ImageCheckConfig(persist_samples=len(result.frames), frozen_window=1, frozen_max_diff=0.0)
-    checker = CameraImageChecker(cfg, name=result.url)
-    verdict = None
-    for frame in result.frames:
-        verdict = checker.check(frame)
-    return verdict.to_dict() if verdict else None
+    # One probe is all this command sees, so what the whole burst shows is raised at once
+    # (persist_probes 1). Kept frames are seconds apart at most, and a still scene in H.264
+    # can repeat pixels that long: within one burst only bit-identical frames are frozen.
+    cfg = ImageCheckConfig(persist_probes=1, frozen_window=1, frozen_max_diff=0.0)
+    return CameraImageChecker(cfg, name=result.url).check_burst(result.frames).to_dict()
 
 
 def _read_urls(urls: tuple[str, ...], url_file: Path | None) -> list[str]:

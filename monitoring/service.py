@@ -20,7 +20,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitoring.config import HealthConfig, MonitoringConfig, load_config
-from monitoring.models import Camera, ProbeHistory, ProbeState, RetentionState, StoreLayout
+from monitoring.models import (
+    Camera,
+    ImageState,
+    ProbeHistory,
+    ProbeState,
+    RetentionState,
+    StoreLayout,
+)
 from monitoring.registry import list_cameras, list_zones
 from monitoring.urls import mask_url
 
@@ -84,38 +91,53 @@ def judge_health(
         problems.append(f"image {image['status']}: {image.get('reason', '')}")
     if problems:
         return UNHEALTHY, "; ".join(problems)
+    if image is not None and image.get("suspected"):
+        # Seen in this probe only: said, but not an alarm until it persists (persist_probes).
+        return HEALTHY, f"{result.reason}; image {image.get('reason', '')}"
     return HEALTHY, result.reason + (f"; image normal: {image['reason']}" if image else "")
 
 
+def _reference_key(reference_at: datetime | None) -> str | None:
+    return _utc(reference_at).isoformat() if reference_at is not None else None
+
+
 def _image_verdict(
-    name: str, reference: bytes | None, result: ProbeResult, config: MonitoringConfig
-) -> dict | None:
-    """Classify the burst's frames against the camera's enrolled reference view, if any."""
+    name: str,
+    reference: bytes | None,
+    result: ProbeResult,
+    config: MonitoringConfig,
+    saved: dict[str, Any] | None = None,
+    reference_at: datetime | None = None,
+) -> tuple[dict | None, dict | None]:
+    """Classify the burst against the camera's learned state; the verdict and the new state.
+
+    ``saved`` is what earlier probes learned (None: start from the reference view). It is
+    used only when it was learned against the same reference view (``reference_at``).
+    """
     if not result.frames:
-        return None
+        return None, None
     import cv2
     import numpy as np
 
     from monitoring.image import CameraImageChecker
 
-    # Within one burst every kept frame is a sample, and only bit-identical frames count
-    # as frozen (a still scene in H.264 can repeat pixels for seconds).
-    cfg = config.image.model_copy(
-        update={
-            "persist_samples": len(result.frames),
-            "frozen_window": 1,
-            "frozen_max_diff": 0.0,
-        }
-    )
+    # Only bit-identical frames of one burst count as frozen: kept frames are seconds
+    # apart and a still scene in H.264 can repeat pixels that long. Across probes a file
+    # source replays the same frames, so frozen is never judged between probes.
+    cfg = config.image.model_copy(update={"frozen_window": 1, "frozen_max_diff": 0.0})
     checker = CameraImageChecker(cfg, name=name)
+    key = _reference_key(reference_at)
+    ref = None
     if reference:
         ref = cv2.imdecode(np.frombuffer(reference, np.uint8), cv2.IMREAD_COLOR)
+    same_view = saved is not None and saved.get("reference_at") == key
+    if same_view and checker.restore(saved):
         if ref is not None:
-            checker.enrol([ref])
-    verdict = None
-    for frame in result.frames:
-        verdict = checker.check(frame)
-    return verdict.to_dict() if verdict else None
+            checker.set_reference(ref)
+    elif ref is not None:
+        checker.enrol([ref])
+    verdict = checker.check_burst(result.frames)
+    return verdict.to_dict(), {**checker.state(), "reference_at": key}
 
 
 def thumbnail(frame: Any, width: int, quality: int) -> bytes | None:
@@ -138,8 +160,13 @@ def store_probe(
     image: dict[str, Any] | None,
     now: datetime,
     config: MonitoringConfig,
+    image_state: dict[str, Any] | None = None,
 ) -> ProbeState:
-    """Save a probe as the camera's latest state and in its bounded history."""
+    """Save a probe as the camera's latest state and in its bounded history.
+
+    ``image_state`` is what the image checks learned from this probe; it replaces the
+    saved one in the same transaction (None: a probe without frames changes nothing).
+    """
     health, why = judge_health(result, image, config.health, camera.stream_url)
     thumb = None
     if result.frames:
@@ -172,6 +199,12 @@ def store_probe(
             image_status=state.image_status,
         )
     )
+    if image_state is not None:
+        learned = session.get(ImageState, camera.id)
+        if learned is None:
+            learned = ImageState(camera_id=camera.id)
+            session.add(learned)
+        learned.at, learned.data = now, image_state
     session.flush()
     _trim_history(session, camera.id, config.health.history_per_camera)
     return state
@@ -222,8 +255,9 @@ def probe_cameras(
 
     cfg = config or load_config()
     with _phase(target, write=False) as session:
+        learned = {s.camera_id: s.data for s in session.scalars(select(ImageState))}
         cams = [
-            (c.id, c.name, c.stream_url, c.reference_frame)
+            (c.id, c.name, c.stream_url, c.reference_frame, c.reference_at, learned.get(c.id))
             for c in list_cameras(session, enabled_only=True)
             if camera_ids is None or c.id in set(camera_ids)
         ]
@@ -235,20 +269,20 @@ def probe_cameras(
         burst_frames=cfg.probe_burst_frames,
         max_workers=cfg.probe_workers,
     )
-    results = probe_many([url for _, _, url, _ in cams], probe_cfg)
-    images = []
-    for (cid, name, _, reference), result in zip(cams, results, strict=True):
+    results = probe_many([cam[2] for cam in cams], probe_cfg)
+    images: list[tuple[dict | None, dict | None]] = []
+    for (cid, name, _, reference, reference_at, saved), result in zip(cams, results, strict=True):
         try:
-            images.append(_image_verdict(name, reference, result, cfg))
+            images.append(_image_verdict(name, reference, result, cfg, saved, reference_at))
         except Exception as exc:  # a frame the checks choke on must not lose the probe
             log.warning("image checks of camera %s failed: %s", cid, type(exc).__name__)
-            images.append(None)
+            images.append((None, None))
     states = []
     with _phase(target, write=True) as session:
-        for (cid, *_), result, image in zip(cams, results, images, strict=True):
+        for (cid, *_), result, (image, learned) in zip(cams, results, images, strict=True):
             camera = session.get(Camera, cid)
             if camera is not None:  # deleted while it was probed
-                states.append(store_probe(session, camera, result, image, now, cfg))
+                states.append(store_probe(session, camera, result, image, now, cfg, learned))
     log.info("probed %d camera(s): %s", len(states), [s.health for s in states])
     return states
 
@@ -264,6 +298,9 @@ def enrol_latest_view(session: Session, camera: Camera, now: datetime) -> Camera
             "no_healthy_frame",
             "Enrol the view only from a recent healthy picture; check the camera first.",
         )
+    learned = session.get(ImageState, camera.id)
+    if learned is not None:  # baselines and streaks belong to the old view
+        session.delete(learned)
     return enrol_reference(session, camera, state.thumbnail, now)
 
 

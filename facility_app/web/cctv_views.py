@@ -29,6 +29,7 @@ from monitoring.service import (
 )
 
 from .auth import current_actor, facility, now, require
+from .cctv_picture import picture_badge, picture_label, picture_reason
 from .extensions import db
 from .forms import checkbox, error_message, id_list, or_404, refuse_form, show_form, text
 from .templating import local_datetime
@@ -80,6 +81,9 @@ def _labels() -> dict[str, Any]:
         "kind_label": lambda k: str(ZONE_KINDS.get(getattr(k, "value", k), k)),
         "state_label": lambda s: str(STATES.get(s, s)),
         "badge": lambda s: BADGE.get(s, "badge-bad"),
+        "picture_reason": picture_reason,
+        "picture_badge": picture_badge,
+        "picture_label": picture_label,
     }
 
 

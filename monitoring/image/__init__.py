@@ -1,19 +1,23 @@
 """Image checks: classify camera frames as normal, black, frozen, covered, blurred or moved."""
 
-from monitoring.image.checks import (
+from monitoring.image.checks import CameraImageChecker
+from monitoring.image.config import ImageCheckConfig
+from monitoring.image.findings import (
     PRIORITY,
     Baseline,
-    CameraImageChecker,
     Condition,
+    Finding,
     ImageCheckResult,
+    Mode,
 )
-from monitoring.image.config import ImageCheckConfig
 
 __all__ = [
     "PRIORITY",
     "Baseline",
     "CameraImageChecker",
     "Condition",
+    "Finding",
     "ImageCheckConfig",
     "ImageCheckResult",
+    "Mode",
 ]

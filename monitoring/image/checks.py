@@ -5,13 +5,22 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from enum import StrEnum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from monitoring.image.config import ImageCheckConfig
+from monitoring.image.findings import (
+    PRIORITY,
+    STATE_VERSION,
+    Baseline,
+    Condition,
+    Finding,
+    ImageCheckResult,
+    Mode,
+)
 from monitoring.image.metrics import (
     Measures,
     Prepared,
@@ -27,102 +36,55 @@ from monitoring.image.metrics import (
 log = logging.getLogger(__name__)
 
 
-class Condition(StrEnum):
-    """What a frame shows, from the camera's point of view."""
-
-    NORMAL = "normal"
-    BLACK = "black"
-    FROZEN = "frozen"
-    COVERED = "covered"
-    BLURRED = "blurred"
-    MOVED = "moved"
-
-
-# When several conditions hold, the first one names the picture: a black frame is also
-# textureless and unsharp, but "black" is what a director needs to read.
-PRIORITY = (
-    Condition.BLACK,
-    Condition.FROZEN,
-    Condition.COVERED,
-    Condition.BLURRED,
-    Condition.MOVED,
-)
-
-
 @dataclass
-class Baseline:
-    """Running statistics of a camera's normal frames (mean per measure, EMA once warm)."""
+class _Sample:
+    """One classified frame before the persistence rule."""
 
-    samples: int = 0
-    brightness: float = 0.0
-    sharpness: float = 0.0
-    edge_density: float = 0.0
-    cell_std: np.ndarray | None = None
-    view_match: float | None = None
-    view_samples: int = 0
+    mode: Mode
+    warm: bool
+    values: dict[str, float]
+    findings: dict[Condition, Finding]
 
-    def warm(self, config: ImageCheckConfig) -> bool:
-        """True once enough normal samples were seen for relative thresholds."""
-        return self.samples >= config.baseline_min_samples
-
-    def update(
-        self, m: Measures, config: ImageCheckConfig, view_match: float | None = None
-    ) -> None:
-        """Fold one normal sample into the baseline."""
-        self.samples += 1
-        # A plain mean while warming up, then an exponential average so the baseline follows
-        # slow changes (dusk, seasons) without forgetting the scene.
-        w = max(1.0 / self.samples, config.baseline_alpha)
-        self.brightness += w * (m.brightness - self.brightness)
-        self.sharpness += w * (m.sharpness - self.sharpness)
-        self.edge_density += w * (m.edge_density - self.edge_density)
-        if self.cell_std is None:
-            self.cell_std = m.cell_std.copy()
-        else:
-            self.cell_std += w * (m.cell_std - self.cell_std)
-        if view_match is not None:
-            self.view_samples += 1
-            wv = max(1.0 / self.view_samples, config.baseline_alpha)
-            self.view_match = (self.view_match or 0.0) + wv * (
-                view_match - (self.view_match or 0.0)
-            )
-
-
-@dataclass
-class ImageCheckResult:
-    """The verdict on one sample: the raised status, this sample's finding, and why."""
-
-    status: Condition
-    detected: Condition
-    reason: str
-    measures: dict[str, float]
-    findings: dict[str, str] = field(default_factory=dict)
-    streaks: dict[str, int] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, object]:
-        """A JSON-ready view."""
-        return {
-            "status": self.status.value,
-            "detected": self.detected.value,
-            "reason": self.reason,
-            "measures": self.measures,
-            "findings": self.findings,
-            "streaks": self.streaks,
-        }
+    @property
+    def detected(self) -> Condition:
+        return next((c for c in PRIORITY if c in self.findings), Condition.NORMAL)
 
 
 class CameraImageChecker:
-    """Classifies successive frames of one camera; keeps its baseline and persistence state."""
+    """Classifies successive frames of one camera; keeps its baselines and persistence state.
+
+    Colour (day) and black-and-white (infrared, night) frames each have their own
+    baseline, so a day-learned baseline never judges the night picture. ``state`` and
+    ``restore`` carry what was learned from one probe to the next.
+    """
 
     def __init__(self, config: ImageCheckConfig | None = None, name: str = "camera") -> None:
         self.config = config or ImageCheckConfig()
         self.name = name
-        self.baseline = Baseline()
+        self.baselines = {mode: Baseline() for mode in Mode}
+        self.mode = Mode.COLOUR
         self.reference: Prepared | None = None
         self._reference_windowed: np.ndarray | None = None
         self._reference_rotation: np.ndarray | None = None
         self._history: deque[np.ndarray] = deque(maxlen=self.config.frozen_window)
         self._streaks = dict.fromkeys(PRIORITY, 0)
+        self._probe_streaks = dict.fromkeys(PRIORITY, 0)
+        self._view_of: Prepared | None = None  # the sample _view_cache belongs to
+        self._view_cache = (0.0, 0.0)
+
+    @property
+    def baseline(self) -> Baseline:
+        """The baseline of the mode of the latest sample."""
+        return self.baselines[self.mode]
+
+    def set_reference(self, frame: np.ndarray) -> None:
+        """Save a frame as the enrolled view the moved check compares with."""
+        prepared = prepare(frame, self.config)
+        self.reference = prepared
+        self._reference_windowed = windowed(prepared.small)
+        self._reference_rotation = rotation_signature(
+            prepared.small, self.config.moved_rotation_angles
+        )
 
     def enrol(self, frames: Iterable[np.ndarray]) -> None:
         """Save the first frame as the reference view and learn the baseline from all of them."""
@@ -130,94 +92,239 @@ class CameraImageChecker:
             prepared = prepare(frame, self.config)
             match = None
             if i == 0:
-                self.reference = prepared
-                self._reference_windowed = windowed(prepared.small)
-                self._reference_rotation = rotation_signature(
-                    prepared.small, self.config.moved_rotation_angles
-                )
+                self.set_reference(frame)
             else:  # the reference against itself would teach a perfect match
                 match = view_shift(self._reference_windowed, windowed(prepared.small))[2]
-            self.baseline.update(measure(prepared, self.config), self.config, match)
+            self.baselines[self._mode(prepared)].update(
+                measure(prepared, self.config), self.config, match
+            )
         if self.reference is None:
             raise ValueError("enrolment needs at least one frame")
 
-    def check(self, frame: np.ndarray) -> ImageCheckResult:
-        """Classify one sample and apply the persistence rule (K consecutive samples)."""
+    # --- state between probes ---------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        """What was learned, JSON-ready: the baselines per mode and the probe streaks."""
+        return {
+            "version": STATE_VERSION,
+            "mode": self.mode.value,
+            "baselines": {
+                mode.value: b.to_dict()
+                for mode, b in self.baselines.items()
+                if b.samples or b.view_samples
+            },
+            "streaks": {c.value: n for c, n in self._probe_streaks.items() if n},
+        }
+
+    def restore(self, data: dict[str, Any] | None) -> bool:
+        """Take up a saved state; False (and a fresh start) when it is missing or unusable."""
+        if not data or data.get("version") != STATE_VERSION:
+            return False
+        try:
+            baselines = {mode: Baseline() for mode in Mode}
+            for key, saved in (data.get("baselines") or {}).items():
+                baselines[Mode(key)] = Baseline.from_dict(saved, self.config)
+            streaks = dict.fromkeys(PRIORITY, 0)
+            for key, n in (data.get("streaks") or {}).items():
+                streaks[Condition(key)] = int(n)
+            mode = Mode(data.get("mode", Mode.COLOUR.value))
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("%s: saved image state not usable (%s); starting afresh", self.name, exc)
+            return False
+        self.baselines, self._probe_streaks, self.mode = baselines, streaks, mode
+        return True
+
+    # --- classification ---------------------------------------------------------------------
+
+    def _mode(self, prepared: Prepared) -> Mode:
+        return Mode.MONO if prepared.chroma <= self.config.mono_max_chroma else Mode.COLOUR
+
+    def _sample(self, frame: np.ndarray) -> _Sample:
+        """Measure one frame against the baseline of its mode; learn it when normal."""
         cfg = self.config
         prepared = prepare(frame, cfg)
         m = measure(prepared, cfg)
-        findings: dict[Condition, str] = {}
+        self.mode = mode = self._mode(prepared)
+        b = self.baselines[mode]
         values: dict[str, float] = {
             "brightness": round(m.brightness, 2),
             "contrast": round(m.contrast, 2),
             "sharpness": round(m.sharpness, 2),
             "edge_density": round(m.edge_density, 4),
+            "chroma": round(prepared.chroma, 2),
         }
-        warm = self.baseline.warm(cfg)
+        warm = b.warm(cfg)
+        findings: dict[Condition, Finding] = {}
         for check in (self._black, self._frozen, self._covered, self._blurred, self._moved):
-            found = check(prepared, m, warm, values)
-            if found:
-                findings[found[0]] = found[1]
+            found = check(prepared, m, b, warm, values)
+            if found is not None:
+                findings[found.condition] = found
         self._history.append(prepared.grey)
+        if not findings:
+            b.update(m, cfg, values.get("view_match"))
+        return _Sample(mode, warm, values, findings)
 
-        detected = next((c for c in PRIORITY if c in findings), Condition.NORMAL)
+    def check(self, frame: np.ndarray) -> ImageCheckResult:
+        """Classify one sample and apply the persistence rule (K consecutive samples)."""
+        cfg = self.config
+        sample = self._sample(frame)
+        findings, detected = sample.findings, sample.detected
         for c in PRIORITY:
             self._streaks[c] = self._streaks[c] + 1 if c in findings else 0
         raised = next((c for c in PRIORITY if self._streaks[c] >= cfg.persist_samples), None)
-        if detected is Condition.NORMAL:
-            self.baseline.update(m, cfg, values.get("view_match"))
         if raised is not None:
             status = raised
-            reason = f"{findings[raised]} for {self._streaks[raised]} samples"
+            reason = f"{findings[raised].text} for {self._streaks[raised]} samples"
         elif detected is not Condition.NORMAL:
             status = Condition.NORMAL
             reason = (
                 f"{detected.value} not raised yet ({self._streaks[detected]}/"
-                f"{cfg.persist_samples} samples): {findings[detected]}"
+                f"{cfg.persist_samples} samples): {findings[detected].text}"
             )
         else:
             status = Condition.NORMAL
-            reason = "all checks within thresholds" + ("" if warm else " (baseline warming up)")
+            reason = "all checks within thresholds" + _warming(sample)
         if status is not Condition.NORMAL:
             log.info("%s: %s (%s)", self.name, status.value, reason)
         return ImageCheckResult(
             status=status,
             detected=detected,
             reason=reason,
-            measures=values,
-            findings={c.value: r for c, r in findings.items()},
+            measures=sample.values,
+            findings={c.value: f.text for c, f in findings.items()},
             streaks={c.value: n for c, n in self._streaks.items() if n},
+            evidence=[findings[c].to_dict() for c in PRIORITY if c in findings],
+            suspected=detected is not Condition.NORMAL and raised is None,
+            needed=cfg.persist_samples,
+            mode=sample.mode,
+            warm=sample.warm,
         )
 
-    # Each check returns (condition, reason) when it holds, and records what it measured.
+    def check_burst(self, frames: Sequence[np.ndarray]) -> ImageCheckResult:
+        """Classify one probe's frames; raise a condition seen in K consecutive probes.
 
-    def _black(self, p: Prepared, m: Measures, warm: bool, v: dict[str, float]):
-        cfg, b = self.config, self.baseline
-        limit = cfg.black_max_mean
-        if warm:
-            limit = max(limit, cfg.black_relative_mean * b.brightness)
+        A condition counts for the probe when every frame of the burst shows it (frozen:
+        every frame after the first ``frozen_window``, which have nothing to compare with).
+        Seen in fewer than ``persist_probes`` consecutive probes it is only suspected.
+        """
+        cfg = self.config
+        if not frames:
+            raise ValueError("a probe needs at least one frame")
+        self._history.clear()  # frozen is judged within a burst only
+        samples = [self._sample(frame) for frame in frames]
+        held: list[Condition] = []
+        partial: list[str] = []
+        for c in PRIORITY:
+            pool = samples[cfg.frozen_window :] if c is Condition.FROZEN else samples
+            if pool and all(c in s.findings for s in pool):
+                held.append(c)
+            elif seen := sum(s.detected is c for s in pool):
+                partial.append(f"{c.value} in {seen} of {len(pool)} frames")
+        for c in PRIORITY:
+            self._probe_streaks[c] = self._probe_streaks[c] + 1 if c in held else 0
+        k = cfg.persist_probes
+        raised = next((c for c in PRIORITY if self._probe_streaks[c] >= k), None)
+        detected = held[0] if held else Condition.NORMAL
+        last = samples[-1]
+        found = {c: last.findings[c] for c in held}
+        if raised is not None:
+            status = raised
+            n = self._probe_streaks[raised]
+            reason = found[raised].text + (f" in {n} consecutive probes" if k > 1 else "")
+        elif held:
+            status = Condition.NORMAL
+            reason = (
+                f"{detected.value} suspected, not raised yet ({self._probe_streaks[detected]}/"
+                f"{k} probes): {found[detected].text}"
+            )
+        else:
+            status = Condition.NORMAL
+            reason = "all checks within thresholds" + _warming(last)
+            if partial:
+                reason += f" ({'; '.join(partial)}: not the whole burst)"
+        log.log(logging.INFO if held else logging.DEBUG, "%s: %s (%s)", self.name, status, reason)
+        return ImageCheckResult(
+            status=status,
+            detected=detected,
+            reason=reason,
+            measures=last.values,
+            findings={c.value: f.text for c, f in found.items()},
+            streaks={c.value: n for c, n in self._probe_streaks.items() if n},
+            evidence=[found[c].to_dict() for c in held],
+            suspected=bool(held) and raised is None,
+            needed=k,
+            mode=last.mode,
+            warm=last.warm,
+        )
+
+    def _familiar(self, p: Prepared, m: Measures, b: Baseline, *, switching_only: bool) -> bool:
+        """Whether a sample whose mode has no baseline yet is the camera's usual scene.
+
+        The first night in infrared has no night baseline, and a dim, flat, soft picture
+        fails the absolute limits for covered and blurred; were it never learned, the
+        night baseline would never grow. While the other mode's baseline is warm (the
+        camera is known, it only switched), a sample that still shows the enrolled view
+        in its place and upright (or any sample, without a reference view) is the new
+        mode's normal. Covered is also excused for a new camera that shows its view.
+        """
+        switching = any(o is not b and o.warm(self.config) for o in self.baselines.values())
+        if self._reference_windowed is None:
+            return switching
+        if switching_only and not switching:
+            return False
+        return self._moved(p, m, b, False, {}) is None
+
+    def _view(self, p: Prepared) -> tuple[float, float]:
+        """Shift (fraction of the width) and match of the sample against the reference view."""
+        if self._view_of is not p:
+            dx, dy, response = view_shift(self._reference_windowed, windowed(p.small))
+            width = p.small.shape[1]
+            shift = math.hypot(dx, dy) / width if math.isfinite(dx) else float("inf")
+            self._view_of, self._view_cache = p, (shift, response)
+        return self._view_cache
+
+    # Each check returns a Finding when it holds, and records what it measured.
+
+    def _black(
+        self, p: Prepared, m: Measures, b: Baseline, warm: bool, v: dict[str, float]
+    ) -> Finding | None:
+        cfg = self.config
+        limit, basis = cfg.black_max_mean, "absolute"
+        if warm and cfg.black_relative_mean * b.brightness > limit:
+            limit, basis = cfg.black_relative_mean * b.brightness, "baseline"
         if m.contrast <= cfg.black_max_std and m.brightness <= limit:
-            return Condition.BLACK, (
+            return Finding(
+                Condition.BLACK,
                 f"brightness {m.brightness:.1f} <= {limit:.1f} and contrast "
-                f"{m.contrast:.1f} <= {cfg.black_max_std:.1f}"
+                f"{m.contrast:.1f} <= {cfg.black_max_std:.1f}",
+                values={"brightness": round(m.brightness, 2), "contrast": round(m.contrast, 2)},
+                limits={"brightness": round(limit, 2), "contrast": cfg.black_max_std},
+                basis=basis,
             )
         return None
 
-    def _frozen(self, p: Prepared, m: Measures, warm: bool, v: dict[str, float]):
+    def _frozen(
+        self, p: Prepared, m: Measures, b: Baseline, warm: bool, v: dict[str, float]
+    ) -> Finding | None:
         cfg = self.config
         if len(self._history) < cfg.frozen_window:
             return None
         diff = max(frame_difference(p.grey, old) for old in self._history)
         v["frame_difference"] = round(diff, 3)
         if diff <= cfg.frozen_max_diff:
-            return Condition.FROZEN, (
+            return Finding(
+                Condition.FROZEN,
                 f"difference to each of the last {cfg.frozen_window} samples {diff:.3f} "
-                f"<= {cfg.frozen_max_diff}"
+                f"<= {cfg.frozen_max_diff}",
+                values={"frame_difference": round(diff, 3)},
+                limits={"frame_difference": cfg.frozen_max_diff, "window": cfg.frozen_window},
             )
         return None
 
-    def _covered(self, p: Prepared, m: Measures, warm: bool, v: dict[str, float]):
-        cfg, b = self.config, self.baseline
+    def _covered(
+        self, p: Prepared, m: Measures, b: Baseline, warm: bool, v: dict[str, float]
+    ) -> Finding | None:
+        cfg = self.config
         limit: float | np.ndarray = cfg.covered_cell_std
         if warm and b.cell_std is not None and b.cell_std.shape == m.cell_std.shape:
             limit = np.minimum(cfg.covered_cell_std, cfg.covered_cell_ratio * b.cell_std)
@@ -225,37 +332,62 @@ class CameraImageChecker:
         v["textureless_fraction"] = round(flat, 3)
         if flat < cfg.covered_min_fraction:
             return None
+        if not warm and self._familiar(p, m, b, switching_only=False):
+            return None
         why = f"textureless cells {flat:.0%} >= {cfg.covered_min_fraction:.0%}"
+        values = {"textureless_fraction": round(flat, 3)}
+        limits = {"textureless_fraction": cfg.covered_min_fraction}
         if warm:
             edge_limit = cfg.covered_edge_ratio * b.edge_density
             if m.edge_density > edge_limit:
                 return None
             why += f", edge density {m.edge_density:.4f} <= {edge_limit:.4f}"
-        return Condition.COVERED, why
+            values["edge_density"] = round(m.edge_density, 4)
+            limits["edge_density"] = round(edge_limit, 4)
+            limits["edge_ratio"] = cfg.covered_edge_ratio
+        return Finding(
+            Condition.COVERED, why, values, limits, basis="baseline" if warm else "absolute"
+        )
 
-    def _blurred(self, p: Prepared, m: Measures, warm: bool, v: dict[str, float]):
-        cfg, b = self.config, self.baseline
+    def _blurred(
+        self, p: Prepared, m: Measures, b: Baseline, warm: bool, v: dict[str, float]
+    ) -> Finding | None:
+        cfg = self.config
+        limits: dict[str, float] = {}
+        if not warm and self._familiar(p, m, b, switching_only=True):
+            return None
         if warm:
             limit = cfg.blur_relative * b.sharpness
             basis = f"{cfg.blur_relative} x baseline {b.sharpness:.1f}"
+            limits = {"ratio": cfg.blur_relative, "baseline_sharpness": round(b.sharpness, 2)}
         else:
             limit, basis = cfg.blur_absolute, "absolute floor"
         if m.sharpness < limit:
-            return Condition.BLURRED, f"sharpness {m.sharpness:.1f} < {limit:.1f} ({basis})"
+            return Finding(
+                Condition.BLURRED,
+                f"sharpness {m.sharpness:.1f} < {limit:.1f} ({basis})",
+                values={"sharpness": round(m.sharpness, 2)},
+                limits={"sharpness": round(limit, 2), **limits},
+                basis="baseline" if warm else "absolute",
+            )
         return None
 
-    def _moved(self, p: Prepared, m: Measures, warm: bool, v: dict[str, float]):
+    def _moved(
+        self, p: Prepared, m: Measures, b: Baseline, warm: bool, v: dict[str, float]
+    ) -> Finding | None:
         cfg = self.config
         if self._reference_windowed is None:
             return None
-        dx, dy, response = view_shift(self._reference_windowed, windowed(p.small))
-        width = p.small.shape[1]
-        shift = math.hypot(dx, dy) / width if math.isfinite(dx) else float("inf")
+        shift, response = self._view(p)
         v["view_shift"] = round(shift, 4)
         v["view_match"] = round(response, 3)
         if shift > cfg.moved_max_shift:
-            return Condition.MOVED, (
-                f"view shifted {shift:.1%} of the width > {cfg.moved_max_shift:.1%}"
+            return Finding(
+                Condition.MOVED,
+                f"view shifted {shift:.1%} of the width > {cfg.moved_max_shift:.1%}",
+                values={"view_shift": round(shift, 4) if math.isfinite(shift) else 1.0},
+                limits={"view_shift": cfg.moved_max_shift},
+                aspect="shift",
             )
         if self._reference_rotation is not None:
             turn, _ = view_rotation(
@@ -263,16 +395,32 @@ class CameraImageChecker:
             )
             v["view_rotation"] = round(turn, 2)
             if abs(turn) > cfg.moved_max_rotation:
-                return Condition.MOVED, (
-                    f"view rotated {turn:+.1f}° > ±{cfg.moved_max_rotation:.1f}°"
+                return Finding(
+                    Condition.MOVED,
+                    f"view rotated {turn:+.1f}° > ±{cfg.moved_max_rotation:.1f}°",
+                    values={"view_rotation": round(turn, 2)},
+                    limits={"view_rotation": cfg.moved_max_rotation},
+                    aspect="rotation",
                 )
-        limit, basis = cfg.moved_min_response, "absolute floor"
-        usual = self.baseline.view_match
+        limit, basis, kind = cfg.moved_min_response, "absolute floor", "absolute"
+        usual = b.view_match
         if warm and usual is not None and cfg.moved_response_ratio * usual > limit:
             limit = cfg.moved_response_ratio * usual
-            basis = f"{cfg.moved_response_ratio} x usual {usual:.3f}"
+            basis, kind = f"{cfg.moved_response_ratio} x usual {usual:.3f}", "baseline"
         if response < limit:
-            return Condition.MOVED, (
-                f"view match {response:.3f} < {limit:.3f} ({basis}): reference view lost"
+            return Finding(
+                Condition.MOVED,
+                f"view match {response:.3f} < {limit:.3f} ({basis}): reference view lost",
+                values={"view_match": round(response, 3)},
+                limits={"view_match": round(limit, 3)},
+                basis=kind,
+                aspect="match",
             )
         return None
+
+
+def _warming(sample: _Sample) -> str:
+    if sample.warm:
+        return ""
+    night = " for the black-and-white view" if sample.mode is Mode.MONO else ""
+    return f" (baseline warming up{night})"

@@ -18,6 +18,19 @@ class ImageCheckConfig(BaseModel):
     persist_samples: int = Field(
         3, ge=1, description="K: a condition is raised only after K consecutive samples."
     )
+    persist_probes: int = Field(
+        2,
+        ge=1,
+        description="K across probes: a condition seen throughout one probe's burst is only "
+        "suspected (the camera stays healthy); it is raised when K consecutive probes show it. "
+        "With the agent probing every 5 minutes, 2 raises within 5 to 10 minutes.",
+    )
+    mono_max_chroma: float = Field(
+        3.0,
+        ge=0,
+        description="Mean |green - grey| (0-255) at or below which a frame is black and white "
+        "(a camera's infrared night mode); such frames have their own baseline.",
+    )
     baseline_min_samples: int = Field(
         5, ge=1, description="Normal samples needed before relative (baseline) thresholds apply."
     )

@@ -19,6 +19,7 @@ class Prepared:
 
     grey: np.ndarray  # uint8, analysis_width wide
     small: np.ndarray  # float32, moved_width wide, for phase correlation
+    chroma: float = 0.0  # mean |green - grey| (0-255): near zero for a black-and-white picture
 
 
 @dataclass(frozen=True)
@@ -44,10 +45,23 @@ def prepare(frame: np.ndarray, config: ImageCheckConfig) -> Prepared:
     # not averaged away), which the per-camera baselines absorb.
     small = cv2.resize(frame, (width, height), interpolation=cv2.INTER_NEAREST)
     grey = small if small.ndim == 2 else cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+    chroma = 0.0 if small.ndim == 2 else _chroma(small, grey)
     mw = min(config.moved_width, width)
     mh = max(1, round(height * mw / width))
     tiny = cv2.resize(grey, (mw, mh), interpolation=cv2.INTER_AREA).astype(np.float32)
-    return Prepared(grey=grey, small=tiny)
+    return Prepared(grey=grey, small=tiny, chroma=chroma)
+
+
+def _chroma(small: np.ndarray, grey: np.ndarray) -> float:
+    """How far the picture is from black and white: mean |green - grey| on every 4th pixel.
+
+    An infrared night view is sent as grey (all channels equal, or within compression
+    noise); a colour view differs by several grey levels. A sparse sample is enough for a
+    mean and costs microseconds.
+    """
+    g = np.ascontiguousarray(small[::4, ::4, 1])
+    y = np.ascontiguousarray(grey[::4, ::4])
+    return float(cv2.norm(g, y, cv2.NORM_L1)) / max(y.size, 1)
 
 
 def measure(prepared: Prepared, config: ImageCheckConfig) -> Measures:

@@ -194,8 +194,13 @@ def test_real_probes_of_generated_files_are_stored(session, tmp_path):
     assert ok.image_status == "normal"
     assert ok.thumbnail[:2] == b"\xff\xd8" and len(ok.thumbnail) < 40_000
     dark = by_id[cams["black"].id]
+    # One black probe is only suspected (persist_probes 2); the second one raises it.
+    assert (dark.status, dark.health, dark.image_status) == ("ok", "healthy", "normal")
+    assert "black suspected, not raised yet (1/2 probes)" in dark.health_reason
+    dark = {s.camera_id: s for s in probe_cameras(session, T0, config=CFG)}[cams["black"].id]
     assert (dark.status, dark.health, dark.image_status) == ("ok", "unhealthy", "black")
     assert "brightness" in dark.health_reason and "<=" in dark.health_reason
+    assert "in 2 consecutive probes" in dark.health_reason
     bad = by_id[cams["text"].id]
     assert (bad.status, bad.health, bad.thumbnail) == ("failed", "unknown", None)
     assert bad.health_reason.startswith("the file is not a readable video")
@@ -353,6 +358,9 @@ def test_probe_compares_with_the_enrolled_reference_view(session, tmp_path):
     b = registry.save_camera(session, name="same", stream_url=str(same))
     for cam in (a, b):
         registry.enrol_reference(session, cam, jpeg.tobytes(), T0)
+    states = {s.camera_id: s for s in probe_cameras(session, T0, config=CFG)}
+    assert (states[a.id].image_status, states[a.id].health) == ("normal", "healthy")
+    assert states[a.id].image["suspected"] and states[a.id].image["detected"] == "moved"
     states = {s.camera_id: s for s in probe_cameras(session, T0, config=CFG)}
     assert (states[a.id].image_status, states[a.id].health) == ("moved", "unhealthy")
     assert "view shifted" in states[a.id].health_reason
