@@ -53,6 +53,7 @@ from facility_app.settlement.models import (
     SubsidyPolicyVersion,
 )
 from facility_app.staff.models import ClassAssignment, DutySession, Staff, StaffRole
+from health_records.growth_models import GrowthMeasurement, MeasuredPosition
 from health_records.models import (
     CheckAction,
     CheckKind,
@@ -96,6 +97,7 @@ __all__ = [
     "FeeItem",
     "FoodSample",
     "Grade",
+    "GrowthMeasurement",
     "Guardian",
     "HealthCheck",
     "IllnessCase",
@@ -105,6 +107,7 @@ __all__ = [
     "MealFeeAccount",
     "MealIntake",
     "MealSubstitute",
+    "MeasuredPosition",
     "MenuItem",
     "Mood",
     "Nap",
