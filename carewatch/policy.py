@@ -551,6 +551,36 @@ class AdmissionPolicy(BaseModel):
         return self
 
 
+class GrowthPolicy(BaseModel):
+    """Children's growth: WHO 2006 z-score cut-offs, WHO's implausibility flags, input limits."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    underweight_waz: float = Field(-2.0, description="Weight-for-age below this: underweight.")
+    stunting_haz: float = Field(-2.0, description="Length/height-for-age below this: stunted.")
+    wasting_whz: float = Field(-2.0, description="Weight-for-length/height below this: wasted.")
+    severe_z: float = Field(
+        -3.0, description="Below this, underweight, stunting and wasting are severe."
+    )
+    overweight_whz: float = Field(
+        2.0, description="Weight-for-length/height above this: overweight."
+    )
+    obese_whz: float = Field(3.0, description="Weight-for-length/height above this: obese.")
+    waz_flag_low: float = Field(-6.0, description="WHO flag: weight-for-age below this.")
+    waz_flag_high: float = Field(5.0, description="WHO flag: weight-for-age above this.")
+    haz_flag: float = Field(6.0, description="WHO flag: length/height-for-age beyond ±this.")
+    whz_flag_low: float = Field(-5.0, description="WHO flag: weight-for-length below this.")
+    whz_flag_high: float = Field(5.0, description="WHO flag: weight-for-length above this.")
+    min_weight_kg: Decimal = Field(Decimal("0.5"), gt=0, description="Lightest weight accepted.")
+    max_weight_kg: Decimal = Field(Decimal("40"), gt=0, description="Heaviest weight accepted.")
+    min_length_cm: Decimal = Field(Decimal("40"), gt=0, description="Shortest length accepted.")
+    max_length_cm: Decimal = Field(Decimal("130"), gt=0, description="Tallest height accepted.")
+    max_age_months: int = Field(
+        60, ge=1, le=60, description="Oldest age measured; the WHO standards end at 5 years."
+    )
+    chart_months: int = Field(36, ge=12, le=60, description="Age span of the growth charts.")
+
+
 class Policy(BaseModel):
     """All policy values of one locality profile."""
 
@@ -567,6 +597,7 @@ class Policy(BaseModel):
     fees: FeePolicy = Field(default_factory=FeePolicy)
     settlement: SettlementPolicy = Field(default_factory=SettlementPolicy)
     admission: AdmissionPolicy = Field(default_factory=AdmissionPolicy)
+    growth: GrowthPolicy = Field(default_factory=GrowthPolicy)
     default_opening: time = Field(time(7, 30), description="Default opening time.")
     default_closing: time = Field(time(17, 30), description="Default closing time.")
 

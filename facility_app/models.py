@@ -59,6 +59,7 @@ from health_records.child_exams import (
     ChildHealthExam,
     Vaccination,
 )
+from health_records.growth_models import GrowthMeasurement, MeasuredPosition
 from health_records.models import (
     CheckAction,
     CheckKind,
@@ -105,6 +106,7 @@ __all__ = [
     "FeeItem",
     "FoodSample",
     "Grade",
+    "GrowthMeasurement",
     "Guardian",
     "HealthCheck",
     "IllnessCase",
@@ -114,6 +116,7 @@ __all__ = [
     "MealFeeAccount",
     "MealIntake",
     "MealSubstitute",
+    "MeasuredPosition",
     "MenuItem",
     "Mood",
     "Nap",

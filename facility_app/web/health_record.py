@@ -108,3 +108,4 @@ def record(child_id: int):  # type: ignore[no-untyped-def]
 
 
 from . import health_admission_views  # noqa: E402, F401 - registers the admission section
+from . import health_growth_views  # noqa: E402, F401  (registers the growth section)

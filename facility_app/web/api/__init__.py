@@ -17,6 +17,7 @@ from . import (  # noqa: F401  (importing registers the operations)
     docs,
     facility,
     finance,
+    growth,
     kitchen,
     oversight,
     session,
