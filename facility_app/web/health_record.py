@@ -107,5 +107,5 @@ def record(child_id: int):  # type: ignore[no-untyped-def]
     return render_template("health/child.html", child=child, parts=parts, day=day)
 
 
-from . import health_admission_views  # noqa: E402, F401 - registers the admission section
-from . import health_growth_views  # noqa: E402, F401  (registers the growth section)
+# Importing these registers their sections (they import this module, so they come last).
+from . import health_admission_views, health_growth_views  # noqa: E402, F401
