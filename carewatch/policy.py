@@ -472,6 +472,19 @@ class SettlementPolicy(BaseModel):
     )
 
 
+class MedicationPolicy(BaseModel):
+    """Medication given at the facility and incident reports to guardians."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dose_tolerance_minutes: int = Field(
+        60, ge=0, le=240, description="Minutes around a scheduled time a dose counts for it."
+    )
+    incident_ack_within_hours: int = Field(
+        24, ge=1, le=168, description="Hours a guardian may take to acknowledge an incident report."
+    )
+
+
 class Policy(BaseModel):
     """All policy values of one locality profile."""
 
@@ -487,6 +500,7 @@ class Policy(BaseModel):
     hygiene: HygienePolicy = Field(default_factory=HygienePolicy)
     fees: FeePolicy = Field(default_factory=FeePolicy)
     settlement: SettlementPolicy = Field(default_factory=SettlementPolicy)
+    medication: MedicationPolicy = Field(default_factory=MedicationPolicy)
     default_opening: time = Field(time(7, 30), description="Default opening time.")
     default_closing: time = Field(time(17, 30), description="Default closing time.")
 

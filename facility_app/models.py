@@ -53,6 +53,8 @@ from facility_app.settlement.models import (
     SubsidyPolicyVersion,
 )
 from facility_app.staff.models import ClassAssignment, DutySession, Staff, StaffRole
+from health_records.incidents import AckMethod, IncidentReport, InjurySeverity, NotifyMethod
+from health_records.medication import DoseUnit, MedicationDose, MedicationInstruction
 from health_records.models import (
     CheckAction,
     CheckKind,
@@ -64,6 +66,7 @@ from health_records.models import (
 
 __all__ = [
     "AbsenceReason",
+    "AckMethod",
     "Alert",
     "AlertKind",
     "AttendanceRecord",
@@ -88,6 +91,7 @@ __all__ = [
     "Dish",
     "DisinfectionLog",
     "DisinfectionTask",
+    "DoseUnit",
     "DutySession",
     "Eaten",
     "Enrolment",
@@ -99,15 +103,20 @@ __all__ = [
     "Guardian",
     "HealthCheck",
     "IllnessCase",
+    "IncidentReport",
+    "InjurySeverity",
     "LineKind",
     "LoginAttempt",
     "Meal",
     "MealFeeAccount",
     "MealIntake",
     "MealSubstitute",
+    "MedicationDose",
+    "MedicationInstruction",
     "MenuItem",
     "Mood",
     "Nap",
+    "NotifyMethod",
     "OutdoorPeriod",
     "Ownership",
     "PolicyProfile",

@@ -105,3 +105,6 @@ def record(child_id: int):  # type: ignore[no-untyped-def]
         for s in sorted(SECTIONS.values(), key=lambda s: s.order)
     ]
     return render_template("health/child.html", child=child, parts=parts, day=day)
+
+
+from . import health_care_views  # noqa: E402, F401 - registers its sections and routes

@@ -334,6 +334,7 @@ PROVIDED = {
     "food.allergen",
     "hygiene.disinfection",
     "fees.cap",
+    "health.incidents",
 }
 
 
@@ -342,7 +343,7 @@ def test_rules_of_missing_modules_are_unknown_never_pass(build, session):
     build.room(fac)
     snap = evaluate(session, fac, T0, providers={})
     by_id = {r.rule_id: r for r in snap.results}
-    assert len(snap.results) == len(CATALOGUE) == 21
+    assert len(snap.results) == len(CATALOGUE) == 22
     assert {r for r, res in by_id.items() if res.status is Status.UNKNOWN} == PROVIDED
     for rule_id in PROVIDED:
         expected = (
@@ -358,6 +359,8 @@ def test_rules_of_missing_modules_are_unknown_never_pass(build, session):
             if rule_id == "hygiene.disinfection"
             else "the locality profile sets no income figure, so no cap is known"
             if rule_id == "fees.cap"
+            else "no incident or medication records yet"
+            if rule_id == "health.incidents"
             else "module not installed"
         )
         assert by_id[rule_id].message == expected

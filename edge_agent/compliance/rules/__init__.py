@@ -17,6 +17,7 @@ from edge_agent.compliance.rules import (
     classes,
     fees,
     health,
+    incidents,
     kitchen,
     staff,
 )
@@ -108,6 +109,12 @@ CATALOGUE: tuple[Rule, ...] = (
         "托幼机构传染病报告规范",
         "No unreported illness cluster",
         health.cluster,
+    ),
+    CheckRule(
+        "health.incidents",
+        f"{_MANAGEMENT_NORM} 伤害处理",
+        "Every incident report acknowledged by a guardian in time",
+        incidents.incidents,
     ),
     CheckRule(
         "food.sample_retention",
