@@ -581,6 +581,19 @@ class GrowthPolicy(BaseModel):
     chart_months: int = Field(36, ge=12, le=60, description="Age span of the growth charts.")
 
 
+class MedicationPolicy(BaseModel):
+    """Medication given at the facility and incident reports to guardians."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dose_tolerance_minutes: int = Field(
+        60, ge=0, le=240, description="Minutes around a scheduled time a dose counts for it."
+    )
+    incident_ack_within_hours: int = Field(
+        24, ge=1, le=168, description="Hours a guardian may take to acknowledge an incident report."
+    )
+
+
 class Policy(BaseModel):
     """All policy values of one locality profile."""
 
@@ -598,6 +611,7 @@ class Policy(BaseModel):
     settlement: SettlementPolicy = Field(default_factory=SettlementPolicy)
     admission: AdmissionPolicy = Field(default_factory=AdmissionPolicy)
     growth: GrowthPolicy = Field(default_factory=GrowthPolicy)
+    medication: MedicationPolicy = Field(default_factory=MedicationPolicy)
     default_opening: time = Field(time(7, 30), description="Default opening time.")
     default_closing: time = Field(time(17, 30), description="Default closing time.")
 

@@ -60,6 +60,8 @@ from health_records.child_exams import (
     Vaccination,
 )
 from health_records.growth_models import GrowthMeasurement, MeasuredPosition
+from health_records.incidents import AckMethod, IncidentReport, InjurySeverity, NotifyMethod
+from health_records.medication import DoseUnit, MedicationDose, MedicationInstruction
 from health_records.models import (
     CheckAction,
     CheckKind,
@@ -71,6 +73,7 @@ from health_records.models import (
 
 __all__ = [
     "AbsenceReason",
+    "AckMethod",
     "Alert",
     "AlertKind",
     "AttendanceRecord",
@@ -98,6 +101,7 @@ __all__ = [
     "Dish",
     "DisinfectionLog",
     "DisinfectionTask",
+    "DoseUnit",
     "DutySession",
     "Eaten",
     "Enrolment",
@@ -110,6 +114,8 @@ __all__ = [
     "Guardian",
     "HealthCheck",
     "IllnessCase",
+    "IncidentReport",
+    "InjurySeverity",
     "LineKind",
     "LoginAttempt",
     "Meal",
@@ -117,9 +123,12 @@ __all__ = [
     "MealIntake",
     "MealSubstitute",
     "MeasuredPosition",
+    "MedicationDose",
+    "MedicationInstruction",
     "MenuItem",
     "Mood",
     "Nap",
+    "NotifyMethod",
     "OutdoorPeriod",
     "Ownership",
     "PolicyProfile",

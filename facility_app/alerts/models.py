@@ -24,6 +24,7 @@ class AlertKind(enum.StrEnum):
     COMPLIANCE_CHANGE = "compliance_change"
     BAN_LIST_MATCH = "ban_list_match"
     ILLNESS_CLUSTER = "illness_cluster"
+    SERIOUS_INCIDENT = "serious_incident"
 
 
 class Severity(enum.StrEnum):

@@ -32,6 +32,9 @@ ENTITIES: dict[str, Any] = {
     "settlement": _l("Subsidy claim"),
     "child_health": _l("Child's health record"),
     "health_list": _l("Health list"),
+    "medication_instruction": _l("Medication instruction"),
+    "medication_dose": _l("Medication dose"),
+    "incident_report": _l("Incident report"),
 }
 
 ACTIONS: dict[str, Any] = {
@@ -62,6 +65,9 @@ ACTIONS: dict[str, Any] = {
     "outdoor_start": _l("Went outside"),
     "outdoor_end": _l("Came in"),
     "settle": _l("Settled"),
+    "give": _l("Given"),
+    "notify": _l("Guardian told"),
+    "follow_up": _l("Follow-up added"),
 }
 
 FIELDS: dict[str, Any] = {

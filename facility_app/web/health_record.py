@@ -108,4 +108,4 @@ def record(child_id: int):  # type: ignore[no-untyped-def]
 
 
 # Importing these registers their sections (they import this module, so they come last).
-from . import health_admission_views, health_growth_views  # noqa: E402, F401
+from . import health_admission_views, health_care_views, health_growth_views  # noqa: E402, F401

@@ -84,6 +84,9 @@ ALERT_MESSAGES: dict[str, Any] = {
         "Illness cluster (%(rule)s): %(cases)s cases of %(syndrome)s since %(first_day)s; "
         "report by %(report_by)s."
     ),
+    "serious_incident": _l(
+        "Serious injury of a child (incident report no. %(incident_id)s) at %(location)s."
+    ),
     "ban_list_match": _l(
         "A staff member (no. %(staff_id)s) matches the regulator's lifetime ban list."
     ),

@@ -335,6 +335,7 @@ PROVIDED = {
     "hygiene.disinfection",
     "fees.cap",
     "health.admission",
+    "health.incidents",
 }
 
 
@@ -361,6 +362,8 @@ def test_rules_of_missing_modules_are_unknown_never_pass(build, session):
             if rule_id == "fees.cap"
             else "no child present"
             if rule_id == "health.admission"
+            else "no incident or medication records yet"
+            if rule_id == "health.incidents"
             else "module not installed"
         )
         assert by_id[rule_id].message == expected

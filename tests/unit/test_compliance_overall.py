@@ -63,5 +63,5 @@ def test_change_body() -> None:
 
 def test_catalogue_ids_are_unique_and_cover_the_design() -> None:
     ids = [r.id for r in CATALOGUE]
-    assert len(ids) == len(set(ids)) == 22
+    assert len(ids) == len(set(ids)) == 23
     assert {"class.size", "class.ratio", "cctv.retention_forecast", "fees.cap"} <= set(ids)

@@ -18,6 +18,7 @@ from edge_agent.compliance.rules import (
     classes,
     fees,
     health,
+    incidents,
     kitchen,
     staff,
 )
@@ -115,6 +116,10 @@ CATALOGUE: tuple[Rule, ...] = (
         f"{_HEALTH_NORM} 入园（所）健康检查",
         "Present children have an admission exam and their vaccinations",
         admission.admission,
+        "health.incidents",
+        f"{_MANAGEMENT_NORM} 伤害处理",
+        "Every incident report acknowledged by a guardian in time",
+        incidents.incidents,
     ),
     CheckRule(
         "food.sample_retention",
