@@ -344,7 +344,7 @@ def test_rules_of_missing_modules_are_unknown_never_pass(build, session):
     build.room(fac)
     snap = evaluate(session, fac, T0, providers={})
     by_id = {r.rule_id: r for r in snap.results}
-    assert len(snap.results) == len(CATALOGUE) == 22
+    assert len(snap.results) == len(CATALOGUE) == 23
     assert {r for r, res in by_id.items() if res.status is Status.UNKNOWN} == PROVIDED
     for rule_id in PROVIDED:
         expected = (

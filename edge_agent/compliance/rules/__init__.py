@@ -116,6 +116,8 @@ CATALOGUE: tuple[Rule, ...] = (
         f"{_HEALTH_NORM} 入园（所）健康检查",
         "Present children have an admission exam and their vaccinations",
         admission.admission,
+    ),
+    CheckRule(
         "health.incidents",
         f"{_MANAGEMENT_NORM} 伤害处理",
         "Every incident report acknowledged by a guardian in time",
