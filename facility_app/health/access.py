@@ -18,6 +18,28 @@ READ_ACTION = "read"
 CHILD_HEALTH = "child_health"
 #: Entity of a list that shows several children's health data (``entity_id`` is None).
 HEALTH_LIST = "health_list"
+#: Audit entities whose values and reasons hold children's health data. The audit log is
+#: open to roles without health access (the regulator): for them these entries show who did
+#: what and when, never the contents.
+HEALTH_ENTITIES = frozenset(
+    {
+        CHILD_HEALTH,
+        HEALTH_LIST,
+        "health_check",
+        "illness_case",
+        "child_health_exam",
+        "child_vaccination",
+        "growth_measurement",
+        "medication_instruction",
+        "medication_dose",
+        "incident_report",
+    }
+)
+
+
+def hides_details(actor: Actor, entity: str) -> bool:
+    """Whether an audit entry's values must be hidden from this actor."""
+    return entity in HEALTH_ENTITIES and not actor.can(Perm.HEALTH_VIEW)
 
 
 def record_read(

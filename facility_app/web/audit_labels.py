@@ -31,6 +31,11 @@ ENTITIES: dict[str, Any] = {
     "subsidy_policy": _l("Subsidy rule"),
     "settlement": _l("Subsidy claim"),
     "child_health": _l("Child's health record"),
+    "health_check": _l("Morning or midday check"),
+    "illness_case": _l("Illness follow-up"),
+    "child_health_exam": _l("Child's health exam"),
+    "child_vaccination": _l("Vaccination"),
+    "growth_measurement": _l("Height and weight"),
     "health_list": _l("Health list"),
     "medication_instruction": _l("Medication instruction"),
     "medication_dose": _l("Medication dose"),
@@ -39,6 +44,8 @@ ENTITIES: dict[str, Any] = {
 
 ACTIONS: dict[str, Any] = {
     "read": _l("Read"),
+    "morning_check": _l("Morning check"),
+    "midday_check": _l("Midday check"),
     "create": _l("Created"),
     "update": _l("Changed"),
     "correct": _l("Corrected"),

@@ -11,9 +11,10 @@ from flask_babel import gettext as _
 from facility_app.accounts.permissions import Perm
 from facility_app.audit.models import AuditEntry
 from facility_app.audit.service import entity_names, entries
+from facility_app.health.access import hides_details
 
 from . import audit_labels
-from .auth import facility, require
+from .auth import current_actor, facility, require
 from .extensions import db
 from .lookups import user_names
 
@@ -31,6 +32,7 @@ class AuditRow:
     entry: AuditEntry
     who: str
     changes: list[audit_labels.Change]
+    hidden: bool = False
 
 
 @bp.get("/")
@@ -55,13 +57,16 @@ def index():  # type: ignore[no-untyped-def]
         offset=(page - 1) * PAGE_SIZE,
     )
     users = user_names(db.session, {e.user_id for e in found if e.user_id is not None})
+    actor = current_actor()
     rows = [
         AuditRow(
             e,
             users.get(e.user_id, "") if e.user_id is not None else _("System"),
-            audit_labels.changes(e.before, e.after, class_names),
+            [] if hidden else audit_labels.changes(e.before, e.after, class_names),
+            hidden,
         )
         for e in found[:PAGE_SIZE]
+        for hidden in (hides_details(actor, e.entity),)
     ]
     page_html = render_template(
         "audit/index.html",

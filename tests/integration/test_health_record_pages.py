@@ -74,3 +74,27 @@ def test_the_audit_page_lists_who_read_a_record(client, auth, build, session):  
     client.get(f"/health/children/{kid.id}")
     page = text(client.get(f"/audit/?entity=child_health&entity_id={kid.id}"))
     assert "Child's health record" in page and "Read" in page
+
+
+def test_the_regulator_sees_who_touched_health_records_but_not_what(client, auth, build, session):  # type: ignore[no-untyped-def]
+    s = signed_in_director(build, session, auth)
+    kid = _checked_child(build, session, s)  # a morning check with 37.6 and a rash note
+    client.get(f"/health/children/{kid.id}")
+    regulator = build.user(Role.REGULATOR)
+    session.commit()
+    auth.logout()
+    auth.login(regulator)
+    page = text(client.get("/audit/?entity=health_check"))
+    assert "Health data: details visible to health staff only" in page
+    assert "37.6" not in page and "手背皮疹" not in page
+    entries = client.get("/api/v1/audit?entity=health_check").get_json()["items"]
+    assert len(entries) == 1
+    assert entries[0]["after"] is None and entries[0]["before"] is None
+    # Entries that hold no health data keep their contents.
+    child_entry = client.get("/api/v1/audit?entity=child").get_json()["items"][0]
+    assert child_entry["after"]["name"] == "王小明"
+    # The director, who may read health records, sees the values.
+    auth.logout()
+    auth.login(s.director)
+    entries = client.get("/api/v1/audit?entity=health_check").get_json()["items"]
+    assert entries[0]["after"]["temperature_c"] == "37.6"

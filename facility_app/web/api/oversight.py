@@ -13,6 +13,7 @@ from facility_app.accounts.permissions import Perm
 from facility_app.alerts import service as alerts
 from facility_app.alerts.models import Alert
 from facility_app.audit import service as audit
+from facility_app.health.access import hides_details
 
 from ..auth import current_actor, facility, now
 from ..extensions import db
@@ -204,4 +205,11 @@ def audit_log(query: AuditQuery) -> AuditList:
         limit=query.limit,
         offset=query.offset,
     )
-    return AuditList(items=[AuditOut.model_validate(e) for e in rows])
+    actor = current_actor()
+    items = []
+    for entry in rows:
+        out = AuditOut.model_validate(entry)
+        if hides_details(actor, entry.entity):
+            out = out.model_copy(update={"before": None, "after": None, "reason": ""})
+        items.append(out)
+    return AuditList(items=items)
