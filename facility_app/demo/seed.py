@@ -270,6 +270,11 @@ def seed_demo(
     seed_admission(session, fac, now, seed)
     watch.lap("admission")
 
+    from facility_app.demo.growth import seed_growth
+
+    seed_growth(session, fac, now, seed)
+    watch.lap("growth")
+
     stats = sim.stats
     class_ids = [p.room.id for p in roster.classes]
     report = SeedReport(

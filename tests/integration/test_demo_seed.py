@@ -21,6 +21,7 @@ from facility_app.demo.people import class_layout
 from facility_app.demo.seed import existing_facility, seed_demo
 from facility_app.facility.models import ClassRoom, ClosedDay, Facility
 from facility_app.facility.service import at_local
+from facility_app.health import growth
 from facility_app.ratio.models import ClassBreach
 from facility_app.ratio.rules import age_fits
 from facility_app.ratio.service import live_status, refresh_breaches
@@ -142,6 +143,14 @@ def test_seed_builds_a_consistent_facility(session) -> None:
     status = live_status(session, fac, rooms, NOW)
     assert sum(s.present for s in status.values()) > 0
     assert all(s.ok for s in status.values())
+
+    # Growth records: every child measured, every value within the WHO flags (nothing a
+    # health officer would be asked to measure again).
+    kids = list(session.scalars(select(Child)))
+    for kid in kids:
+        rows = growth.measurements(session, fac, kid)
+        assert rows and rows[0].measurement.measured_on == kid.birth_date
+        assert not any(r.flagged for r in rows)
 
 
 def test_seed_on_a_weekend_writes_no_rows_for_today(session) -> None:
