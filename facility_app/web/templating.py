@@ -140,8 +140,14 @@ def iso_date(value: date | None) -> str:
 
 def init_app(app: Flask) -> None:
     """Register filters and globals."""
+    from .cctv_reasons import camera_reason
+
     app.jinja_env.filters.update(
-        label=label, local_time=local_time, local_datetime=local_datetime, iso_date=iso_date
+        label=label,
+        local_time=local_time,
+        local_datetime=local_datetime,
+        iso_date=iso_date,
+        camera_reason=camera_reason,
     )
 
     @app.context_processor
