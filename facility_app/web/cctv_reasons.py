@@ -96,8 +96,79 @@ _PATTERNS: list[tuple[re.Pattern[str], Say]] = [
         re.compile(r"last probe is dated in the future \(clock skew\)"),
         lambda p: _("the last check is dated in the future (clock skew)"),
     ),
+    # Retention (recordings kept for the required days).
+    (
+        re.compile(r"no playable recordings found"),
+        lambda p: _("no playable recordings found"),
+    ),
+    (
+        re.compile(r"no recordings found \(empty store or wrong layout\?\)"),
+        lambda p: _("no recordings found (empty folder or wrong layout?)"),
+    ),
+    (re.compile(r"the NVR reports no recordings"), lambda p: _("the NVR reports no recordings")),
+    (re.compile(r"no retention scan"), lambda p: _("no recording scan yet")),
+    (
+        re.compile(
+            r"not recording: the newest segment ended (?P<s>\d+) s ago "
+            r"\(freshness (?P<limit>\d+) s\)"
+        ),
+        lambda p: _("not recording: the newest segment ended %(s)s s ago", **p),
+    ),
+    (
+        re.compile(
+            r"unbroken coverage (?P<days>[\d.]+) days since (?P<since>.+), under the required "
+            r"(?P<required>\d+)"
+        ),
+        lambda p: _("unbroken recordings for %(days)s days, under the required %(required)s", **p),
+    ),
+    (
+        re.compile(r"unbroken for (?P<days>[\d.]+) days, live"),
+        lambda p: _("unbroken recordings for %(days)s days, recording now", **p),
+    ),
+    (
+        re.compile(r"(?P<n>\d+) bad segment\(s\)"),
+        lambda p: _("%(n)s damaged recording file(s)", **p),
+    ),
+    (
+        re.compile(r"(?P<n>\d+) deletion\(s\) of segments younger than (?P<days>\d+) days"),
+        lambda p: _("%(n)s deletion(s) of recordings younger than %(days)s days", **p),
+    ),
+    (
+        re.compile(r"(?P<n>\d+) file\(s\) or folder\(s\) could not be used"),
+        lambda p: _("%(n)s file(s) or folder(s) could not be read", **p),
+    ),
+    (
+        re.compile(r"index (?P<status>\w+): deletion audit not possible"),
+        lambda p: _("the index is unavailable: deletions cannot be checked"),
+    ),
+    (
+        re.compile(r"forecast (?P<status>\w+): (?P<why>.*)"),
+        lambda p: _("storage forecast: %(why)s", why=p["why"]),
+    ),
+    (
+        re.compile(
+            r"the store holds (?P<days>[\d.]+) days at (?P<rate>[\d.]+) GB/day, under (?P<need>\d+)"
+            r" days .*"
+        ),
+        lambda p: _("the disk holds %(days)s days at %(rate)s GB a day, under %(need)s days", **p),
+    ),
+    (
+        re.compile(
+            r"the store holds (?P<days>[\d.]+) days at (?P<rate>[\d.]+) GB/day \(≥ (?P<need>\d+)\)"
+        ),
+        lambda p: _("the disk holds %(days)s days at %(rate)s GB a day", **p),
+    ),
+    (
+        re.compile(r"no writes measured in the rate window"),
+        lambda p: _("no recent writes to measure"),
+    ),
     (re.compile(r"camera disabled"), lambda p: _("camera disabled")),
     (re.compile(r"never probed"), lambda p: _("not checked yet")),
+    # Last: a reason about one camera of several ("yard: not recording …").
+    (
+        re.compile(r"(?P<camera>[^:;]{1,60}): (?P<why>.*)"),
+        lambda p: _("%(camera)s: %(why)s", **p),
+    ),
 ]
 
 # The picture's part starts here and runs to the end (its own detail may contain "; ").
@@ -118,6 +189,11 @@ def say(text: str) -> str:
                 params["status"] = _stream_status(params["status"])
             return render(params)
     return text
+
+
+def reasons_text(reasons: Any) -> str:
+    """A list of reasons (a retention scan's) in the user's language, one sentence."""
+    return "；".join(say(str(r)) for r in reasons or []) or "—"
 
 
 def camera_reason(reason: Any) -> str:

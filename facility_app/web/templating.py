@@ -140,7 +140,7 @@ def iso_date(value: date | None) -> str:
 
 def init_app(app: Flask) -> None:
     """Register filters and globals."""
-    from .cctv_reasons import camera_reason
+    from .cctv_reasons import camera_reason, reasons_text
 
     app.jinja_env.filters.update(
         label=label,
@@ -148,6 +148,7 @@ def init_app(app: Flask) -> None:
         local_datetime=local_datetime,
         iso_date=iso_date,
         camera_reason=camera_reason,
+        reasons_text=reasons_text,
     )
 
     @app.context_processor

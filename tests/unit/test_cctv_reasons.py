@@ -19,6 +19,26 @@ def _zh(app, reason: str) -> str:  # type: ignore[no-untyped-def]
         return camera_reason(reason)
 
 
+def test_retention_reasons_are_translated(app):  # type: ignore[no-untyped-def]
+    from facility_app.web.cctv_reasons import reasons_text
+
+    reasons = [
+        "entrance: not recording: the newest segment ended 5400 s ago (freshness 900 s)",
+        "entrance: unbroken coverage 12.50 days since 2026-02-26T00:00:00Z, under the required 90",
+        "forecast warn: the store holds 61.2 days at 45.10 GB/day, under 97 days "
+        "(90 required + 7 margin)",
+        "2 file(s) or folder(s) could not be used",
+    ]
+    with app.test_request_context("/"):
+        assert reasons_text(reasons) == (
+            "entrance：未在录像：最新的录像片段在 5400 秒前结束；"
+            "entrance：录像仅连续 12.50 天，不足要求的 90 天；"
+            "存储预测：按每天 45.10 GB 计，磁盘只能保存 61.2 天，不足 97 天；"
+            "2 个文件或文件夹无法读取"
+        )
+        assert reasons_text([]) == "—"
+
+
 @pytest.mark.parametrize(
     ("reason", "expected"),
     [
