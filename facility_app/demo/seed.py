@@ -275,6 +275,11 @@ def seed_demo(
     seed_growth(session, fac, now, seed)
     watch.lap("growth")
 
+    from facility_app.demo.medication import seed_medication
+
+    seed_medication(session, fac, now)
+    watch.lap("medication")
+
     stats = sim.stats
     class_ids = [p.room.id for p in roster.classes]
     report = SeedReport(

@@ -26,6 +26,8 @@ from facility_app.ratio.models import ClassBreach
 from facility_app.ratio.rules import age_fits
 from facility_app.ratio.service import live_status, refresh_breaches
 from facility_app.staff.models import DutySession, Staff
+from health_records.incidents import IncidentReport
+from health_records.medication import MedicationDose, MedicationInstruction
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -173,3 +175,16 @@ def test_seed_on_a_weekend_writes_no_rows_for_today(session) -> None:
         == 0
     )
     assert session.scalar(select(func.count()).select_from(Facility)) == 1
+
+
+def test_seed_gives_the_day_page_medication_and_incidents(session) -> None:
+    seed_demo(session, NOW, children=30, days=5, seed=3)
+    session.flush()
+    fac = existing_facility(session)
+    assert fac is not None
+    instructions = list(session.scalars(select(MedicationInstruction)))
+    reports = list(session.scalars(select(IncidentReport).order_by(IncidentReport.id)))
+    assert len(instructions) == 1 and len(reports) == 2
+    assert reports[0].acknowledged_at is not None and reports[1].acknowledged_at is None
+    # NOW is 10:00 in Shanghai: the noon dose is not given yet.
+    assert session.scalars(select(MedicationDose)).all() == []
