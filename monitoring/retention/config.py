@@ -95,13 +95,42 @@ class RetentionConfig(BaseModel):
         description="How many folders listed by name only each scan sizes, newest first, "
         "so zero-length, bitrate and mtime checks reach the whole store over later scans.",
     )
+    verify_files_per_scan: int = Field(
+        240,
+        ge=0,
+        description="The verify pass starts no new folder once it has sized this many files "
+        "in a scan (four folders of 1-minute segments), so that a rescan stays a small "
+        "fraction of a cold scan; 0 turns the pass off.",
+    )
     recheck_slots: int = Field(
         16,
         ge=1,
-        description="A rescan lstats every parent folder, every folder modified within "
+        description="A rescan lstats the store's root, every folder modified within "
         "size_check_days and every folder not rolled up yet, but only one in this many of "
-        "the other (old, settled) folders, in turn: a file deleted from an old folder is "
-        "noticed within this many rescans. 1: every folder on every rescan.",
+        "the other (old, settled) folders, parents included, in turn: a file deleted from "
+        "or a folder restored into an old folder is noticed within this many rescans. "
+        "1: every folder on every rescan.",
+    )
+    list_workers: int | None = Field(
+        0,
+        ge=0,
+        description="Worker processes listing old folders (by name) in parallel during a "
+        "long walk, such as a cold scan; None: one per CPU, at most 4, none on one CPU; "
+        "0: list in the scanning process only. Off by default: workers cost more CPU in "
+        "all, and only shorten a cold scan when a core is idle (never in a threaded "
+        "service, which lists in its own process anyway).",
+    )
+    list_workers_min_folders: int = Field(
+        1000,
+        ge=0,
+        description="The pool starts only after a walk has listed this many old folders "
+        "itself, so small stores and ordinary rescans never start processes.",
+    )
+    list_timeout_seconds: float = Field(
+        300.0,
+        gt=0,
+        description="Longest wait for the listing pool to answer; on a timeout the folders "
+        "still being listed are reported as problems and the pool is stopped.",
     )
     zone: str = Field(
         "Asia/Shanghai",

@@ -5,9 +5,11 @@
 not read). ``parts`` holds each folder's summary
 per camera. ``rollups`` holds, per camera and UTC day, every settled part of that day folded
 into one, so a rescan decodes one rollup per camera and day instead of one summary per
-folder, and a change in a settled folder rebuilds only its camera's day. Any SQLite failure
-(read-only or full disk, corrupt file) disables the index for the rest of the run instead
-of failing the scan; the report says so.
+folder, and a change in a settled folder rebuilds only its camera's day. The deletion log
+lives in a second file beside it (attached as ``log``), synced, because it is a record and
+not a cache. Any SQLite failure (read-only or full disk, corrupt file) disables the index
+for the rest of the run instead of failing the scan; the report says so. A corrupt folder
+index is removed, so the next scan rebuilds it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import marshal
 import sqlite3
 import zlib
 from collections.abc import Callable
@@ -25,7 +28,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-VERSION = 4
+VERSION = 5
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS dirs (
     path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, flags INTEGER NOT NULL,
@@ -40,9 +43,13 @@ CREATE INDEX IF NOT EXISTS ix_parts_camera_day ON parts (camera, day);
 CREATE TABLE IF NOT EXISTS rollups (
     camera TEXT NOT NULL, day INTEGER NOT NULL, part TEXT NOT NULL,
     PRIMARY KEY (camera, day)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS deletions (
+"""
+# The deletion log, in its own file: it is an audit record, not a cache. A deletion seen
+# again after a crash lost the index's update is the same event, recorded once.
+LOG_SCHEMA = """
+CREATE TABLE IF NOT EXISTS log.deletions (
     id INTEGER PRIMARY KEY, camera TEXT NOT NULL, start REAL NOT NULL, end REAL NOT NULL,
-    noticed REAL NOT NULL, path TEXT NOT NULL);
+    noticed REAL NOT NULL, path TEXT NOT NULL, UNIQUE (camera, path, start));
 """
 _OLD_TABLES = ("dirs", "files", "parts", "rollups", "meta")
 SLOTS = 1024  # dirs.slot = crc32(path) % SLOTS; a rescan checks slot % N == turn % N
@@ -52,7 +59,7 @@ ROLLED = 1  # the folder's parts are folded into the rollups
 FUTURE = 2  # it holds segments in the future: always listed again
 UNSIZED = 4  # files listed by name only (sizes not read yet)
 NAMES_ONLY = 8  # no parts stored: one camera's part, rebuilt from the names when needed
-PARENT = 16  # holds subfolders: checked on every rescan (new folders appear there)
+PARENT = 16  # holds subfolders: when it vanishes, its subtree goes with it
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,27 +102,64 @@ class Index:
             return
         key = hashlib.sha1(f"{store.resolve()}|{layout}".encode()).hexdigest()[:12]
         self.path = Path(state_dir) / f"retention-{key}.sqlite3"
+        self.log_path = Path(state_dir) / f"retention-{key}-deletions.sqlite3"
         try:
             Path(state_dir).mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None)
-            # The index is a cache of the store plus the deletion log: WAL with NORMAL sync
-            # keeps it consistent after a crash without an fsync per scan.
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            if self._db.execute("PRAGMA user_version").fetchone()[0] != VERSION:
-                # An index of an older format is only a cache: rebuild it (keep deletions).
-                for table in _OLD_TABLES:
-                    self._db.execute(f"DROP TABLE IF EXISTS {table}")
-                self._db.execute(f"PRAGMA user_version={VERSION}")
-            self._db.executescript(SCHEMA)
-            self._db.execute("BEGIN")
+            try:
+                self._open()
+            except sqlite3.DatabaseError as exc:
+                if type(exc) is not sqlite3.DatabaseError:  # locked, read-only, full disk
+                    raise
+                self._drop_cache(exc)  # not a database, or malformed: rebuild it
+                self._open()
             self.persistent = True
             self.status = f"persistent ({self.path})"
         except (sqlite3.Error, OSError) as exc:
             self._disable(exc)
 
+    def _open(self) -> None:
+        db = self._db = sqlite3.connect(self.path, isolation_level=None)
+        # The folder tables are a cache of the store: synchronous=OFF spares the two fsyncs
+        # of every scan's commit and checkpoint (a quarter of a rescan). A crash can lose
+        # or corrupt only them, which costs one cold scan: a corrupt file is removed and
+        # rebuilt. The deletion log is synced (FULL) and written only when there are events.
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute("ATTACH DATABASE ? AS log", (str(self.log_path),))
+        db.execute("PRAGMA log.synchronous=FULL")
+        db.executescript(LOG_SCHEMA)
+        if db.execute("PRAGMA user_version").fetchone()[0] != VERSION:
+            # An index of an older format is only a cache: rebuild it. Deletions recorded
+            # by an older version in this file move to the log.
+            if db.execute(
+                "SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = 'deletions'"
+            ).fetchone():
+                db.execute(
+                    "INSERT OR IGNORE INTO log.deletions (camera, start, end, noticed, path) "
+                    "SELECT camera, start, end, noticed, path FROM main.deletions ORDER BY id"
+                )
+                db.execute("DROP TABLE main.deletions")
+            for table in _OLD_TABLES:
+                db.execute(f"DROP TABLE IF EXISTS main.{table}")
+            db.execute(f"PRAGMA user_version={VERSION}")
+        db.executescript(SCHEMA)
+        db.execute("BEGIN")
+
+    def _drop_cache(self, exc: BaseException) -> None:
+        """Remove a corrupt folder index (never the deletion log): the next scan is cold."""
+        log.warning("retention index %s is unusable (%s): rebuilding it", self.path, exc)
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+            self._db = None
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                Path(f"{self.path}{suffix}").unlink()
+
     def _disable(self, exc: BaseException) -> None:
         log.warning("retention index disabled: %s", exc)
+        if type(exc) is sqlite3.DatabaseError and self._db is not None:
+            self._drop_cache(exc)  # found corrupt while in use: rebuilt by the next scan
         self.status = f"disabled: {exc}"
         self.persistent = False
         if self._db is not None:
@@ -136,17 +180,19 @@ class Index:
     def dirs(self, slots: int = 1, recent_ns: int = 0) -> dict[str, tuple[int, int]]:
         """Indexed folders to check now: path -> (mtime_ns, flags).
 
-        With ``slots`` > 1 only parents, folders not rolled up yet, folders modified since
-        ``recent_ns`` and this turn's share of the rest (one in ``slots``, in turn).
+        With ``slots`` > 1 only the root, folders not rolled up yet, folders modified since
+        ``recent_ns`` and this turn's share of the rest (one in ``slots``, in turn). Old
+        parents take their turn like any old folder: a recorder adds folders under recent
+        ones, and a folder restored into an old one is found within ``slots`` rescans.
         """
         if slots <= 1:
             rows = self._run("SELECT path, mtime_ns, flags FROM dirs")
         else:
             turn = self.next_turn()
             rows = self._run(
-                "SELECT path, mtime_ns, flags FROM dirs WHERE path = '' OR flags & ? != 0 "
+                "SELECT path, mtime_ns, flags FROM dirs WHERE path = '' "
                 "OR flags & ? = 0 OR mtime_ns >= ? OR slot % ? = ?",
-                (PARENT, ROLLED, recent_ns, slots, turn % slots),
+                (ROLLED, recent_ns, slots, turn % slots),
             )
         out = {p: (m, f) for p, m, f in rows}
         self.has_dirs = bool(out) or bool(self._run("SELECT 1 FROM dirs LIMIT 1"))
@@ -211,7 +257,7 @@ class Index:
 
     def put_many(self, rows: list[tuple], day: Callable[[dict], int]) -> None:
         """Store listed folders: (path, mtime_ns, flags, entries text, parts, camera, day)."""
-        if not rows:
+        if not rows or self._db is None:
             return
         if self.has_dirs:
             self._run("DELETE FROM parts WHERE path = ?", [(r[0],) for r in rows], many=True)
@@ -261,13 +307,18 @@ class Index:
     def rollups(self) -> dict[tuple[str, int], dict]:
         """Every camera's rollups, keyed by (camera, UTC day number)."""
         rows = self._run("SELECT camera, day, part FROM rollups")
-        return {(c, d): json.loads(p) for c, d, p in rows}
+        try:
+            # marshal, not JSON: a rescan reads every camera's every day (a quarter as long).
+            return {(c, d): marshal.loads(p) for c, d, p in rows}
+        except (ValueError, EOFError, TypeError) as exc:  # a damaged row: rebuild the index
+            self._disable(sqlite3.DatabaseError(f"unreadable rollup: {exc}"))
+            return {}
 
     def put_rollups(self, rollups: dict[tuple[str, int], dict]) -> None:
         """Replace the given rollups."""
         self._run(
             "INSERT OR REPLACE INTO rollups VALUES (?, ?, ?)",
-            [(c, d, json.dumps(p, separators=(",", ":"))) for (c, d), p in rollups.items()],
+            [(c, d, marshal.dumps(p)) for (c, d), p in rollups.items()],
             many=True,
         )
 
@@ -279,7 +330,8 @@ class Index:
         """Record deletion events."""
         if events:
             self._run(
-                "INSERT INTO deletions (camera, start, end, noticed, path) VALUES (?,?,?,?,?)",
+                "INSERT OR IGNORE INTO log.deletions (camera, start, end, noticed, path) "
+                "VALUES (?,?,?,?,?)",
                 [(e.camera, e.start, e.end, e.noticed, e.path) for e in events],
                 many=True,
             )
@@ -287,7 +339,7 @@ class Index:
     def deletions(self) -> list[DeletionEvent]:
         """Every deletion event recorded so far, oldest first."""
         rows = self._run(
-            "SELECT camera, start, end, noticed, path FROM deletions ORDER BY noticed, start"
+            "SELECT camera, start, end, noticed, path FROM log.deletions ORDER BY noticed, start"
         )
         return [DeletionEvent(*r) for r in rows]
 

@@ -107,10 +107,12 @@ class FrigateLayout:
         parts = rel.split("/")
         if len(parts) != 3:
             return None
-        try:
-            _, base = self.parse(f"{rel}/00.00.mp4")
-        except BadName:
-            return None
+        base = self._hours.get(f"{parts[0]}/{parts[1]}")  # only valid hours are cached
+        if base is None:
+            try:
+                _, base = self.parse(f"{rel}/00.00.mp4")
+            except BadName:
+                return None
         return parts[2], base
 
     def folder_starts(self, rel: str, names: list[str]) -> tuple[str, float, list] | None:

@@ -6,6 +6,7 @@ today's percent is over the part of today that has passed.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
@@ -157,18 +158,39 @@ def _merge(runs: list[list[float]], slack: float) -> list[list[float]]:
     return out
 
 
-def _days(runs: list[list[float]], now: float, config: RetentionConfig) -> dict[str, float]:
-    """Percent of each local day covered, for the last ``required_days`` days."""
-    zone = ZoneInfo(config.zone)
-    today = datetime.fromtimestamp(now, zone).date()
-    out: dict[str, float] = {}
-    for back in range(config.required_days - 1, -1, -1):
+@functools.lru_cache(maxsize=8)
+def _day_bounds(now: float, zone: str, days: int) -> tuple[tuple[str, float, float], ...]:
+    """``(ISO date, start, end)`` of the last ``days`` local days, oldest first; the end of
+    today is ``now``. The same for every camera of a report: computed once."""
+    tz = ZoneInfo(zone)
+    today = datetime.fromtimestamp(now, tz).date()
+    out = []
+    for back in range(days - 1, -1, -1):
         day = today - timedelta(days=back)
-        ds = datetime(day.year, day.month, day.day, tzinfo=zone).timestamp()
+        ds = datetime(day.year, day.month, day.day, tzinfo=tz).timestamp()
         nxt = day + timedelta(days=1)
-        de = min(datetime(nxt.year, nxt.month, nxt.day, tzinfo=zone).timestamp(), now)
-        covered = sum(max(0.0, min(e, de) - max(s, ds)) for s, e in runs if e > ds and s < de)
-        out[day.isoformat()] = round(100.0 * covered / (de - ds), 3) if de > ds else 0.0
+        de = min(datetime(nxt.year, nxt.month, nxt.day, tzinfo=tz).timestamp(), now)
+        out.append((day.isoformat(), ds, de))
+    return tuple(out)
+
+
+def _days(runs: list[list[float]], now: float, config: RetentionConfig) -> dict[str, float]:
+    """Percent of each local day covered, for the last ``required_days`` days.
+
+    ``runs`` are merged (sorted, disjoint), so one sweep serves every day.
+    """
+    out: dict[str, float] = {}
+    first, n = 0, len(runs)
+    for name, ds, de in _day_bounds(now, config.zone, config.required_days):
+        while first < n and runs[first][1] <= ds:
+            first += 1  # ends before this day, so before every later day too
+        covered = 0.0
+        i = first
+        while i < n and runs[i][0] < de:
+            s, e = runs[i]
+            covered += max(0.0, min(e, de) - max(s, ds))
+            i += 1
+        out[name] = round(100.0 * covered / (de - ds), 3) if de > ds else 0.0
     return out
 
 

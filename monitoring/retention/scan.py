@@ -5,16 +5,22 @@ modified more than ``size_check_days`` ago are listed by name only: ``d_type`` t
 from folders without a ``stat`` per file, and a layout with ``folder_starts`` (Frigate)
 turns a folder's names into start times with one table lookup per name. Those folders
 prove coverage; their sizes (zero-length files, bitrate, mtime against the name) are read
-later by the verify pass, ``verify_folders_per_scan`` folders per scan, newest first.
-Recent folders, and every folder when headers are read, get one ``stat`` per file.
+later by the verify pass, newest first, within ``verify_folders_per_scan`` folders and
+``verify_files_per_scan`` files per scan. Recent folders, and every folder when headers
+are read, get one ``stat`` per file. With ``list_workers`` set, a long walk (a cold scan)
+hands the old folders beyond the first ``list_workers_min_folders`` to a bounded pool of
+worker processes (``listing``); the answer is the same, in path order.
 
-Rescan: every indexed folder is ``lstat``-ed straight from its path (no walk). A folder is
-listed again only when its mtime differs from the indexed one, or when it was modified
+Rescan: the indexed folders due this turn are ``lstat``-ed straight from their paths (no
+walk): the root, folders modified within ``size_check_days``, folders not rolled up yet,
+and one in ``recheck_slots`` of the old, settled rest, parents included, in turn. A folder
+is listed again only when its mtime differs from the indexed one, or when it was modified
 within ``settle_seconds`` of now, or when it holds segments in the future. Adding,
 deleting or renaming a file changes the mtime of the folder holding it, so deletions are
-always noticed, and new folders are found when their parent is listed again. What the
-rule does not notice is a file rewritten in place inside a settled folder; NVRs (Frigate
-included: past hour folders are immutable) do not do that.
+noticed (in an old folder within ``recheck_slots`` rescans), and new folders are found when
+their parent is listed again. What the rule does not notice is a file rewritten in place
+inside a settled folder; NVRs (Frigate included: past hour folders are immutable) do not
+do that.
 
 Settled folders are folded into one rollup per camera, so a rescan reads one rollup per
 camera plus the few folders that changed; a change inside a folder already folded in
@@ -34,7 +40,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from monitoring.retention import mp4, rollup
+from monitoring.retention import listing, mp4, rollup
 from monitoring.retention.config import RetentionConfig
 from monitoring.retention.index import (
     FUTURE,
@@ -51,14 +57,10 @@ from monitoring.retention.layout import BadName, Layout
 
 log = logging.getLogger(__name__)
 
-_REASONS = {
-    errno.ENOENT: "folder missing",
-    errno.EACCES: "permission denied",
-    errno.EPERM: "permission denied",
-    errno.ELOOP: "symlink loop",
-    errno.ENOTDIR: "not a directory",
-}
 _UNSIZED = (None, None, None, None, None)  # an entry listed by name only
+# The mtime stored for a folder to list again: never a real one, and "recent", so every
+# rescan checks it until it lists cleanly.
+_RETRY = 1 << 62
 
 
 class ScanError(Exception):
@@ -92,12 +94,7 @@ class ScanResult:
     index_status: str = ""
 
 
-def _why(exc: OSError) -> str:
-    return f"{_REASONS.get(exc.errno, 'unreadable')}: {exc.strerror or exc}"
-
-
-def _join(rel: str, name: str) -> str:
-    return f"{rel}/{name}" if rel else name
+_why, _join = listing.why, listing.join
 
 
 def store_root(store: Path, layout: Layout) -> Path:
@@ -162,6 +159,12 @@ class _Scan:
         self.cache: dict = {}  # summarise_names' per-name-set cache
         days = config.size_check_days
         self.size_after = None if days is None or parse else now - days * 86400
+        self.pool: listing.Pool | None = None
+        self.workers = listing.worker_count(config.list_workers)
+        self.named_here = 0  # folders listed by name here before the pool starts
+        # New folders not listed (unreadable, timed out) are not indexed: their parents get
+        # the _RETRY mtime, so the next rescan lists them again and finds them.
+        self.retry: set[str] = set()
 
     def settled(self, st: os.stat_result) -> bool:
         return self.now - st.st_mtime_ns / 1e9 > self.config.settle_seconds
@@ -172,17 +175,35 @@ class _Scan:
         self.known = self.index.dirs(self.config.recheck_slots, int(recent * 1e9))
         self.partial = self.config.recheck_slots > 1
         stack: list[tuple[str, str, os.stat_result]] = []
-        if not self.index.has_dirs:
-            stack.append(("", str(self.root), root_st))
-            self.walk(stack)
-        else:
-            self.rescan(root_st, stack)
-            self.verify()
+        try:
+            if not self.index.has_dirs:
+                stack.append(("", str(self.root), root_st))
+                self.walk(stack)
+            else:
+                self.rescan(root_st, stack)
+                self.verify()
+        except BaseException:
+            if self.pool is not None:
+                self.pool.close(kill=True)
+            raise
+        if self.pool is not None:
+            self.pool.close()
         self.finish()
 
     def walk(self, stack: list[tuple[str, str, os.stat_result]]) -> None:
-        """List folders not in the index, top-down."""
-        while stack:
+        """List folders not in the index, top-down; old ones through the pool once it runs."""
+        batch: list[tuple[str, str, os.stat_result]] = []
+        while stack or batch or (self.pool is not None and self.pool.out):
+            if not stack:
+                if batch and self.pool is not None and self.pool.submit(batch):
+                    batch = []
+                if batch:  # no pool (any more): list them here (already marked seen)
+                    for rel, path, st in batch:
+                        self.list(rel, path, st, 0, stack)
+                    batch = []
+                    continue
+                self.collect(stack)
+                continue
             rel, path, st = stack.pop()
             if (st.st_dev, st.st_ino) in self.seen:
                 self.result.problems.append(
@@ -190,9 +211,62 @@ class _Scan:
                 )
                 continue
             self.seen.add((st.st_dev, st.st_ino))
-            self.list(rel, path, st, 0, stack)
+            if self.pooled(st):
+                batch.append((rel, path, st))
+                full = len(batch) >= listing.BATCH and self.pool is not None
+                if full and self.pool.submit(batch):  # type: ignore[union-attr]
+                    batch = []
+            else:
+                self.list(rel, path, st, 0, stack)
             if self.on_dir is not None:
-                self.on_dir(len(stack))
+                self.on_dir(len(stack) + len(batch))
+
+    def pooled(self, st: os.stat_result) -> bool:
+        """Whether a new folder goes to the pool: it is listed by name only and one runs."""
+        if self.size_after is None or st.st_mtime_ns / 1e9 >= self.size_after:
+            return False
+        if self.pool is None and self.workers:
+            self.named_here += 1
+            if self.named_here > self.config.list_workers_min_folders:
+                self.workers, self.pool = 0, None  # at most one pool per scan
+                args = (summarise_names, self.layout, self.config, self.now)
+                self.pool = listing.Pool(
+                    listing.worker_count(self.config.list_workers),
+                    self.config.list_timeout_seconds,
+                    args,
+                )
+        return self.pool is not None and self.pool.alive
+
+    def collect(self, stack: list) -> None:
+        """Take one finished batch from the pool and digest it like a folder listed here."""
+        assert self.pool is not None
+        results, batch, lost = self.pool.next()
+        if not self.pool.alive:
+            self.pool.close()
+        if lost == "lost":  # a worker died: list the batch here
+            for rel, path, st in batch:
+                self.list(rel, path, st, 0, stack)
+            return
+        if lost is not None:
+            self.result.stats.dirs_listed += len(batch)
+            self.result.problems.extend((rel or ".", lost) for rel, _, _ in batch)
+            self.retry.update(rel for rel, _, _ in batch)
+            return
+        stats = self.result.stats
+        for (rel, path, st), got in zip(batch, results, strict=True):
+            stats.dirs_listed += 1
+            if len(got) == 5:
+                _, text, count, camera, runs = got
+                stats.files_named += count
+                self.keep_plain(rel, st, text, camera, listing.names_part(runs, count))
+                continue
+            if len(got) == 2:
+                self.result.problems.append((rel or ".", got[1]))
+                self.retry.add(rel)
+                continue
+            _, text, count, summary, subs, problems = got
+            self.result.problems.extend(problems)
+            self.digest(rel, path, st, 0, {}, stack, subs, None, count, text, summary, True)
 
     def rescan(self, root_st: os.stat_result, stack: list) -> None:
         """lstat every indexed folder; list the changed ones and any new subfolders."""
@@ -229,15 +303,23 @@ class _Scan:
                 self.on_dir(left)
 
     def verify(self) -> None:
-        """Size up to ``verify_folders_per_scan`` folders listed by name only, newest first."""
+        """Size folders listed by name only, newest first, within this scan's budget.
+
+        At most ``verify_folders_per_scan`` folders, and no new folder once
+        ``verify_files_per_scan`` files were sized by the pass: a store of short segments
+        (many files per folder) verifies fewer folders per scan, a rescan stays small.
+        """
         budget = self.config.verify_folders_per_scan
-        if not budget:
+        files = self.config.verify_files_per_scan
+        if not budget or not files:
             return
+        stats = self.result.stats
+        files_before = stats.files_statted
         skip = len(self.listed) + len(self.kept) + len(self.vanished)
         todo = self.index.unsized(budget + skip)
         for rel, row in todo.items():
             self.known.setdefault(rel, row)
-            if budget <= 0:
+            if budget <= 0 or stats.files_statted - files_before >= files:
                 break
             if rel in self.listed or rel in self.vanished or rel in self.kept:
                 continue
@@ -266,8 +348,7 @@ class _Scan:
         verifying: dict[str, dict] | None = None,
     ) -> bool:
         """List one folder (flags 0x100 = it is indexed), summarise it; False if unreadable."""
-        stats = self.result.stats
-        stats.dirs_listed += 1
+        self.result.stats.dirs_listed += 1
         was_known = bool(flags & 0x100)
         old = self.index.entries(rel) if was_known else {}
         old_sized = any(e[0] is not None for e in old.values())
@@ -277,76 +358,116 @@ class _Scan:
             and st.st_mtime_ns / 1e9 < self.size_after
             and not old_sized
         )
+        if light:
+            got = listing.read_names(rel, path, False)
+            if isinstance(got, str):
+                self.result.problems.append((rel or ".", got))
+                if not flags:
+                    self.retry.add(rel)
+                return False
+            names, subs, problems = got
+            self.result.problems.extend(problems)
+            text = listing.names_text(names)
+            summary = summarise_names(rel, names, self.layout, self.config, self.now, self.cache)
+            return self.digest(
+                rel, path, st, flags, old, stack, subs, names, len(names), text, summary, True,
+                verifying=verifying,
+            )  # fmt: skip
         try:
             it = os.scandir(path)
         except OSError as exc:
             self.result.problems.append((rel or ".", _why(exc)))
+            if not flags:
+                self.retry.add(rel)
             return False
-        names: list[str] = []
         entries: dict[str, list] = {}
-        subs: list[os.DirEntry] = []
+        subs: list[listing.Sub] = []
         with it:
             ents = list(it)
-        others, taken = ents, False
-        if light:
-            # The common case at C speed: d_type says "file", no stat. Where the file system
-            # gives no d_type, is_file() stats and may fail: then the per-entry loop below.
-            try:
-                names = [e.name for e in ents if e.is_file(follow_symlinks=False)]
-                others, taken = ([] if len(names) == len(ents) else ents), True
-            except OSError:
-                names = []
-        for e in others:
+        for e in ents:
             try:
                 # Files first: they are nearly all entries. Symlinks are never followed.
                 if e.is_file(follow_symlinks=False):
-                    if light:
-                        if taken:
-                            continue  # already taken by the comprehension
-                        names.append(e.name)
-                    else:
-                        entries[e.name] = self.file_entry(e, old.get(e.name))
+                    entries[e.name] = self.file_entry(e, old.get(e.name))
                 elif e.is_dir(follow_symlinks=False):
-                    subs.append(e)
+                    subs.append((e.name, None))
                 elif e.is_symlink():
                     self.result.problems.append((_join(rel, e.name), "symlink not followed"))
             except OSError as exc:
                 self.result.problems.append((_join(rel, e.name), _why(exc)))
+        text = encode_entries(entries)
+        if self.parse:
+            summary = summarise(rel, entries, self.layout, self.config, self.now)
+        else:
+            summary = summarise_sized(rel, entries, self.layout, self.config, self.now, self.cache)
+        return self.digest(
+            rel, path, st, flags, old, stack, subs, entries, 0, text, summary, False,
+            verifying=verifying,
+        )  # fmt: skip
+
+    def digest(
+        self,
+        rel: str,
+        path: str,
+        st: os.stat_result,
+        flags: int,
+        old: dict[str, list],
+        stack: list,
+        subs: list[listing.Sub],
+        listed: list[str] | dict[str, list] | None,
+        count: int,
+        text: str,
+        summary: dict,
+        light: bool,
+        *,
+        verifying: dict[str, dict] | None = None,
+    ) -> bool:
+        """Queue new subfolders, note deletions, and keep the folder's row and parts.
+
+        ``listed`` is the names (``light``: listed by name only, ``count`` of them; None
+        when a worker listed the folder, which only happens to folders not in the index)
+        or the sized entries.
+        """
+        if light and not subs and not flags:  # a new folder, by name: the cold scan's usual
+            one = listing.plain(summary)
+            if one is not None:
+                self.result.stats.files_named += count
+                self.keep_plain(rel, st, text, *one)
+                return True
+        was_known = bool(flags & 0x100)
         if subs:
-            fresh = [_join(rel, e.name) for e in subs]
+            fresh = [_join(rel, name) for name, _ in subs]
             fresh = [f for f in fresh if f not in self.known]
             if fresh and was_known and self.partial:  # indexed, but not checked this turn
                 indexed = self.index.existing(fresh)
                 fresh = [f for f in fresh if f not in indexed]
             fresh_set = set(fresh)
-            for e in subs:  # new folders: indexed ones are visited by rescan()
-                sub = _join(rel, e.name)
+            base = path if path.endswith(os.sep) else path + os.sep
+            for name, sub_st in subs:  # new folders: indexed ones are visited by rescan()
+                sub = _join(rel, name)
                 if sub in fresh_set:
-                    try:
-                        stack.append((sub, e.path, e.stat(follow_symlinks=False)))
-                    except OSError as exc:
-                        self.result.problems.append((sub, _why(exc)))
+                    sub_path = f"{base}{name}"
+                    if sub_st is None:
+                        try:
+                            sub_st = os.lstat(sub_path)
+                        except OSError as exc:
+                            sub_st = _why(exc)
+                    if isinstance(sub_st, str):
+                        self.result.problems.append((sub, sub_st))
+                    else:
+                        stack.append((sub, sub_path, sub_st))
         if light:
-            stats.files_named += len(names)
-            text = "/" + "/".join(names) if names else "{}"
-            summary = summarise_names(rel, names, self.layout, self.config, self.now, self.cache)
-            if old:
-                entries = dict.fromkeys(names, _UNSIZED)
+            self.result.stats.files_named += count
+            entries = dict.fromkeys(listed or (), _UNSIZED) if old else {}
         else:
-            text = encode_entries(entries)
-            if self.parse:
-                summary = summarise(rel, entries, self.layout, self.config, self.now)
-            else:
-                summary = summarise_sized(
-                    rel, entries, self.layout, self.config, self.now, self.cache
-                )
+            entries = listed  # type: ignore[assignment]
         if old:
             _deleted(rel, old, entries, self.layout, self.config, self.now, self.result)
         parts: dict[str, dict] = dict(summary["cams"])
         if summary["bad"]:
             parts[""] = {"bad": summary["bad"]}
         new_flags = (
-            (UNSIZED if light and names else 0)
+            (UNSIZED if light and count else 0)
             | (PARENT if subs else 0)
             | (FUTURE if any("future" in p for p in parts.values()) else 0)
         )
@@ -370,6 +491,17 @@ class _Scan:
         self.writes.append((rel, st.st_mtime_ns, new_flags, text, parts, camera, day))
         self.listed[rel] = _Listed(parts, new_flags, settled, verifying)
         return True
+
+    def keep_plain(self, rel: str, st: os.stat_result, text: str, camera: str, part: dict) -> None:
+        """``digest``'s answer for a new folder of one camera's good names (no subfolder)."""
+        flags = UNSIZED | NAMES_ONLY
+        settled = self.now - st.st_mtime_ns / 1e9 > self.config.settle_seconds
+        if settled:
+            flags |= ROLLED
+        parts = {camera: part}
+        day = int(part["runs"][0][0] // 86400)  # rollup.day_of of a part without bad names
+        self.writes.append((rel, st.st_mtime_ns, flags, text, parts, camera, day))
+        self.listed[rel] = _Listed(parts, flags, settled)
 
     def parts_of(self, rel: str, flags: int) -> dict[str, dict]:
         """An indexed folder's parts: stored, or rebuilt from its names."""
@@ -411,6 +543,9 @@ class _Scan:
             if self.known[rel][1] & ROLLED:
                 parts = self.parts_of(rel, self.known[rel][1])
                 self.dirty.update((c, day_of(p)) for c, p in parts.items())
+        if self.retry:  # a new folder that could not be listed: its parent is listed again
+            parents = {rel.rpartition("/")[0] for rel in self.retry if rel}
+            self.writes = [(w[0], _RETRY, *w[2:]) if w[0] in parents else w for w in self.writes]
         index.put_many(self.writes, day_of)
         index.drop_many(self.vanished)
         index.add_deletions(res.deletions)
@@ -438,7 +573,8 @@ class _Scan:
                 parts = self.parts_of(rel, self.known[rel][1])
                 res.stats.parts_decoded += len(parts)
                 direct.append((rel, parts))
-        for rel, item in self.listed.items():
+        # In path order: the answer does not depend on which worker listed what first.
+        for rel, item in sorted(self.listed.items(), key=operator.itemgetter(0)):
             if item.old_parts is not None:  # a verified folder: add what sizing found
                 for cam, part in item.parts.items():
                     key = (cam, day_of(part))
@@ -453,7 +589,10 @@ class _Scan:
                     key = (cam, day_of(part))
                     if key in self.dirty:
                         continue  # already read back by the rebuild above
-                    rollup.fold(rollups.setdefault(key, rollup.empty()), part, rel, hours_after)
+                    roll = rollups.get(key)
+                    if roll is None:
+                        roll = rollups[key] = rollup.empty()
+                    rollup.fold(roll, part, rel, hours_after)
                     changed.add(key)
                 if not item.flags & ROLLED:
                     newly_rolled.append(rel)  # reused from an earlier scan, settled since
@@ -472,6 +611,7 @@ class _Scan:
         for rel, parts in direct:
             for cam, part in parts.items():
                 res.cameras.setdefault(cam, []).append((part, rel))
+        res.problems.sort()
         res.index_status = index.status
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from monitoring.retention import RetentionConfig, check_retention
 from monitoring.retention.forecast import forecast
+from monitoring.retention.index import Index
 from monitoring.retention.report import iso
 from monitoring.retention.testing import frigate_path, write_frigate
 
@@ -127,3 +129,92 @@ def test_unreadable_folder_is_a_problem_not_a_deletion(
     assert rep.cameras == [] or rep.cameras[0].deletions == []
     assert any("permission denied" in r for _, r in rep.problems)
     assert rep.status in ("warn", "fail", "unknown")
+
+
+def test_a_corrupt_index_is_rebuilt_and_the_deletion_log_kept(tmp_path: Path) -> None:
+    store, state, base = tmp_path / "store", tmp_path / "state", _base()
+    paths = write_frigate(store, "door", base, 120, TEN)
+    check_retention(store, _now(), config=CFG, state_dir=state)
+    paths[3].unlink()
+    assert len(check_retention(store, _now(), config=CFG, state_dir=state).cameras[0].deletions)
+    path = Index(state, store, "frigate").path
+    path.write_bytes(b"this is not an SQLite file" * 100)  # a crash mid-write, say
+    rep = check_retention(store, _now(), config=CFG, state_dir=state)
+    assert rep.index.startswith("persistent") and rep.stats["dirs_reused"] == 0  # cold
+    (door,) = rep.cameras
+    assert [iso(d.start) for d in door.deletions] == [iso(base.timestamp() + 3 * TEN)]
+    again = check_retention(store, _now(), config=CFG, state_dir=state)
+    assert again.stats["dirs_reused"] > 0 and len(again.cameras[0].deletions) == 1
+
+
+def test_deletions_of_an_older_index_move_to_the_log(tmp_path: Path) -> None:
+    store, state, base = tmp_path / "store", tmp_path / "state", _base()
+    write_frigate(store, "door", base, 120, TEN)
+    state.mkdir()
+    path = Index(state, store, "frigate").path
+    path.unlink()
+    for suffix in ("-deletions",):
+        Path(str(path).replace(".sqlite3", f"{suffix}.sqlite3")).unlink()
+    old = sqlite3.connect(path)  # the format before the log had its own file
+    old.execute(
+        "CREATE TABLE deletions (id INTEGER PRIMARY KEY, camera TEXT NOT NULL, "
+        "start REAL NOT NULL, end REAL NOT NULL, noticed REAL NOT NULL, path TEXT NOT NULL)"
+    )
+    t = base.timestamp()
+    old.execute("INSERT INTO deletions VALUES (1, 'door', ?, ?, ?, 'x/10.00.mp4')", (t, t + 10, t))
+    old.execute("PRAGMA user_version=4")
+    old.commit()
+    old.close()
+    rep = check_retention(store, _now(), config=CFG, state_dir=state)
+    assert [(d.start, d.path) for d in rep.cameras[0].deletions] == [(t, "x/10.00.mp4")]
+    assert len(check_retention(store, _now(), config=CFG, state_dir=state).cameras[0].deletions)
+
+
+def test_a_folder_restored_into_an_old_one_is_found_in_turn(tmp_path: Path) -> None:
+    store, state, base = tmp_path / "store", tmp_path / "state", _base()
+    old = base - timedelta(days=3)
+    write_frigate(store, "door", old, 12, TEN)
+    write_frigate(store, "door", base, 120, TEN)
+    hour = frigate_path(store, "door", old).parent.parent
+    past = old.timestamp() + 3600
+    for p in (hour, hour / "door", hour.parent):
+        os.utime(p, (past, past))  # old, settled folders
+    cfg = CFG.model_copy(update={"required_days": 5, "recheck_slots": 4})
+    check_retention(store, _now(), config=cfg, state_dir=state)
+    write_frigate(store, "hall", old, 6, TEN)  # restored into the old hour folder
+    os.utime(hour, (past + 1, past + 1))
+    for p in (hour / "hall", hour.parent):
+        os.utime(p, (past, past))
+    found = [
+        "hall"
+        in {c.camera for c in check_retention(store, _now(), config=cfg, state_dir=state).cameras}
+        for _ in range(4)
+    ]
+    assert found[-1] and found == sorted(found)  # within recheck_slots rescans, then kept
+
+
+def test_a_new_folder_that_could_not_be_listed_is_tried_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, state, base = tmp_path / "store", tmp_path / "state", _base()
+    write_frigate(store, "door", base, 120, TEN)
+    write_frigate(store, "hall", base + timedelta(hours=2), 6, TEN)
+    hall = frigate_path(store, "hall", base + timedelta(hours=2)).parent
+    real = os.scandir
+
+    def flaky(path):  # type: ignore[no-untyped-def]
+        if Path(path) == hall:
+            raise OSError(5, "Input/output error", str(path))
+        return real(path)
+
+    monkeypatch.setattr("monitoring.retention.scan.os.scandir", flaky)
+    for _ in range(2):  # reported on every scan while it stays unreadable
+        rep = check_retention(store, _now(), config=CFG, state_dir=state)
+        assert [c.camera for c in rep.cameras] == ["door"] and rep.status != "pass"
+        assert any(p.endswith("/hall") and "Input/output error" in r for p, r in rep.problems)
+    monkeypatch.undo()
+    rep = check_retention(store, _now(), config=CFG, state_dir=state)
+    assert rep.problems == [] and [c.camera for c in rep.cameras] == ["door", "hall"]
+    full = check_retention(store, _now(), config=CFG)
+    assert [c.gaps for c in rep.cameras] == [c.gaps for c in full.cameras]
+    assert rep.cameras[1].earliest == full.cameras[1].earliest

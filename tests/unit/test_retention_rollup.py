@@ -127,8 +127,8 @@ def test_old_folders_are_rechecked_in_turn(tmp_path: Path) -> None:
     cfg = CFG.model_copy(update={"recheck_slots": 4})
     check_retention(tmp_path, NOW, config=cfg, state_dir=state)
     full = check_retention(tmp_path, NOW, config=CFG.model_copy(update={"recheck_slots": 1}))
-    # 46 old, settled camera folders are shared out over 4 turns; parents and the last
-    # day's folders (mtime within size_check_days) are checked every time.
+    # Old, settled folders (parents included) are shared out over 4 turns; the root and
+    # the last day's folders (mtime within size_check_days) are checked every time.
     gone = datetime(2026, 3, 9, 2, 10, tzinfo=UTC)
     frigate_path(tmp_path, "door", gone).unlink()
     seen, checked = [], 0
