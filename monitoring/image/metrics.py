@@ -48,7 +48,13 @@ def prepare(frame: np.ndarray, config: ImageCheckConfig) -> Prepared:
     chroma = 0.0 if small.ndim == 2 else _chroma(small, grey)
     mw = min(config.moved_width, width)
     mh = max(1, round(height * mw / width))
-    tiny = cv2.resize(grey, (mw, mh), interpolation=cv2.INTER_AREA).astype(np.float32)
+    src = grey
+    if width > 2 * mw:
+        # Area averaging at a ratio that is not a whole number is OpenCV's slow path (about
+        # as long as all the other measures together); a bilinear step to twice the size,
+        # then an exact 2 x 2 average, gives nearly the same picture (within a grey level).
+        src = cv2.resize(grey, (2 * mw, 2 * mh), interpolation=cv2.INTER_LINEAR)
+    tiny = cv2.resize(src, (mw, mh), interpolation=cv2.INTER_AREA).astype(np.float32)
     return Prepared(grey=grey, small=tiny, chroma=chroma)
 
 
