@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -23,6 +25,37 @@ TEN = 600.0
 SERIAL = RetentionConfig(required_days=2, list_workers=0)
 POOLED = SERIAL.model_copy(update={"list_workers": 2, "list_workers_min_folders": 0})
 PARENT = os.getpid()
+ROOT = Path(__file__).resolve().parents[2]
+# The pool forks only in a process without other threads (see listing.worker_count), and
+# tests run earlier in the same session may leave daemon threads behind (broker log
+# readers, MQTT client loops). So these tests run in a fresh interpreter, started by
+# test_the_pool_tests_pass_in_a_process_without_threads.
+FRESH = os.environ.get("CAREWATCH_TEST_FRESH_PROCESS") == "1"
+RUNNER = "test_the_pool_tests_pass_in_a_process_without_threads"
+
+
+@pytest.fixture(autouse=True)
+def _in_a_fresh_process(request: pytest.FixtureRequest) -> None:
+    if not FRESH and request.node.name != RUNNER:
+        pytest.skip(f"runs in a fresh process, started by {RUNNER}")
+
+
+def test_the_pool_tests_pass_in_a_process_without_threads() -> None:
+    if FRESH:
+        pytest.skip("this is the fresh process")
+    env = {**os.environ, "CAREWATCH_TEST_FRESH_PROCESS": "1", "PYTHONPATH": str(ROOT)}
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    summary = run.stdout.strip().splitlines()[-1:] or [""]
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    # Every test of the module ran there (only this runner skipped itself).
+    assert " passed" in summary[0] and "1 skipped" in summary[0], summary
 
 
 class CountingPool(listing.Pool):
