@@ -12,14 +12,12 @@ check-in does anyway. Target: one child under 10 ms. Run from the repository roo
 
 from __future__ import annotations
 
-import argparse
-import logging
 import random
 import statistics
 import time
 from datetime import UTC, date, datetime, timedelta
 
-from common import database, machine, workdir
+from common import database, per_backend, workdir
 from sqlalchemy import insert, select
 
 from carewatch.db import make_engine, make_session_factory, transaction
@@ -124,14 +122,7 @@ def run(backend: str, repeat: int) -> None:
 
 def main() -> None:
     """Parse arguments and run each backend."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", action="append", choices=["sqlite", "postgresql"])
-    parser.add_argument("--repeat", type=int, default=200)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    print(machine())
-    for backend in args.backend or ["sqlite"]:
-        run(backend, args.repeat)
+    per_backend(__doc__, run, repeat=200)
 
 
 if __name__ == "__main__":

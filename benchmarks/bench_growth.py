@@ -15,13 +15,11 @@ Target: the growth part adds under 50 ms to the page. Run from the repository ro
 
 from __future__ import annotations
 
-import argparse
-import logging
 import statistics
 import time
 from datetime import date
 
-from common import csrf_from, database, machine, workdir
+from common import csrf_from, database, per_backend, workdir
 from sqlalchemy import select
 
 from carewatch.clock import FixedClock
@@ -114,14 +112,7 @@ def run(backend: str, repeat: int) -> None:
 
 def main() -> None:
     """Parse arguments and run each backend."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", action="append", choices=["sqlite", "postgresql"])
-    parser.add_argument("--repeat", type=int, default=30)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    print(machine())
-    for backend in args.backend or ["sqlite"]:
-        run(backend, args.repeat)
+    per_backend(__doc__, run, repeat=30)
 
 
 if __name__ == "__main__":

@@ -11,14 +11,12 @@ staff rows. Target: median under 100 ms. Run from the repository root:
 
 from __future__ import annotations
 
-import argparse
-import logging
 import random
 import statistics
 import time
 from datetime import date, timedelta
 
-from common import database, machine, workdir
+from common import database, per_backend, workdir
 from sqlalchemy import select
 
 from carewatch.clock import SystemClock
@@ -118,14 +116,7 @@ def run(backend: str, repeat: int) -> None:
 
 def main() -> None:
     """Parse arguments and run each backend."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", action="append", choices=["sqlite", "postgresql"])
-    parser.add_argument("--repeat", type=int, default=50)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    print(machine())
-    for backend in args.backend or ["sqlite"]:
-        run(backend, args.repeat)
+    per_backend(__doc__, run, repeat=50)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import logging
 import math
 import os
 import platform
@@ -12,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,3 +192,15 @@ class Summary:
 TABLE_HEAD = (
     "| request | n | errors | req/s | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|---|---|---|"
 )
+
+
+def per_backend(doc: str, run: Callable[[str, int], object], repeat: int) -> None:
+    """The usual main: ``--backend`` (repeatable) and ``--repeat``, then run each backend."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--backend", action="append", choices=["sqlite", "postgresql"])
+    parser.add_argument("--repeat", type=int, default=repeat, help="timed runs per backend")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    print(machine())
+    for backend in args.backend or ["sqlite"]:
+        run(backend, args.repeat)
