@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -22,34 +21,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from monitoring.probe import ProbeConfig, probe_many  # noqa: E402
+from tests.rtsp_server import rtsp_server  # noqa: E402
 
 TARGET = 2.0
-SYSTEM_PYTHON = "/usr/bin/python3"
-SERVER = r"""
-import sys
-import gi
-gi.require_version("Gst", "1.0")
-gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer
-
-Gst.init(None)
-server = GstRtspServer.RTSPServer()
-server.set_address("127.0.0.1")
-server.set_service("0")
-for spec in sys.argv[1:]:
-    mount, width, height, fps = spec.split(":")
-    factory = GstRtspServer.RTSPMediaFactory()
-    factory.set_launch(
-        f"( videotestsrc is-live=true pattern=ball ! video/x-raw,width={width},height={height},"
-        f"framerate={fps}/1 ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={fps} "
-        "! rtph264pay name=pay0 pt=96 config-interval=1 )"
-    )
-    factory.set_shared(True)
-    server.get_mount_points().add_factory("/" + mount, factory)
-server.attach(None)
-print("ready", server.get_bound_port(), flush=True)
-GLib.MainLoop().run()
-"""
 
 
 def cpu_busy() -> tuple[float, float]:
@@ -57,25 +31,6 @@ def cpu_busy() -> tuple[float, float]:
     fields = [float(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     idle = fields[3] + fields[4]
     return sum(fields) - idle, sum(fields)
-
-
-def start_server(mounts: int, size: str, fps: int) -> tuple[subprocess.Popen[str], int]:
-    """The RTSP server process and its port."""
-    w, h = size.split("x")
-    specs = [f"cam{i}:{w}:{h}:{fps}" for i in range(mounts)]
-    proc = subprocess.Popen(
-        [SYSTEM_PYTHON, "-c", SERVER, *specs],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if not line.startswith("ready"):
-        proc.kill()
-        err = proc.stderr.read()[:2000] if proc.stderr else ""
-        sys.exit(f"RTSP server did not start: {line!r} {err}")
-    return proc, int(line.split()[1])
 
 
 def main() -> None:
@@ -106,8 +61,9 @@ def main() -> None:
         burst_max_s=10,
         max_workers=args.streams,
     )
-    proc, port = start_server(args.mounts, args.size, args.fps)
-    try:
+    w, h = args.size.split("x")
+    specs = [f"cam{i}:{w}:{h}:{args.fps}" for i in range(args.mounts)]
+    with rtsp_server(*specs) as port:
         mounts = [f"rtsp://127.0.0.1:{port}/cam{i}" for i in range(args.mounts)]
         probe_many(mounts[:1], cfg)  # warm the forkserver and the first encoder
         singles, many, statuses, busy = [], [], [], []
@@ -125,13 +81,6 @@ def main() -> None:
             busy.append((c1[0] - c0[0]) / max(c1[1] - c0[1], 1.0))
             statuses.extend(r.status for r in results)
             fps = [r.fps for r in results if r.fps] or [0.0]
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
     bad = [s for s in statuses if s != "ok"]
     slowest = max(singles)
     best, median = min(many), statistics.median(many)
