@@ -9,7 +9,7 @@ import math
 from datetime import date
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
@@ -18,7 +18,6 @@ from carewatch.errors import DomainError
 from facility_app.accounts.permissions import Actor, Perm
 from facility_app.children.models import Child
 from facility_app.children.service import get_child
-from facility_app.facility.service import today
 from facility_app.health import growth as growth_service
 from facility_app.health.growth import GrowthRow
 from health_records import growth
@@ -27,8 +26,7 @@ from health_records.growth_models import MeasuredPosition
 from .auth import current_actor, facility, now, require
 from .extensions import db
 from .forms import error_message, required_date
-from .health_audit import audit_health_read
-from .health_record import SECTIONS, bp, section
+from .health_record import bp, render_record, section
 
 log = logging.getLogger(__name__)
 
@@ -187,23 +185,12 @@ def _growth(session: Session, actor: Actor, child: Child, day: date) -> dict[str
 
 def _refused(child: Child, err: DomainError) -> tuple[str, int]:
     """The record page again, the growth form holding the input and the message (4xx)."""
-    actor, fac, child_id = current_actor(), facility(), child.id
-    day = today(fac, now())
     db.session.rollback()
     log.info("growth measurement refused: %s (field %s)", err.code, err.field)
-    # The page shows the record again, so the read is audited; before the request's
-    # session touches the database again, as its next transaction takes the write lock.
-    audit_health_read(child_id, "record")
-    parts = [
-        (s, s.load(db.session, actor, child, day))
-        for s in sorted(SECTIONS.values(), key=lambda s: s.order)
-    ]
-    page = render_template(
-        "health/child.html",
-        child=child,
-        parts=parts,
-        day=day,
-        growth_form={"input": request.form, "error": err, "text": error_message(err)},
+    # The page shows the record again, so the read is audited (render_record does, before
+    # the request's session touches the database again).
+    page = render_record(
+        child, growth_form={"input": request.form, "error": err, "text": error_message(err)}
     )
     return page, err.status if 400 <= err.status < 500 else 422
 

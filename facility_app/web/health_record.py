@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import Blueprint, render_template
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from facility_app.accounts.permissions import Actor, Perm
@@ -96,15 +96,21 @@ def _illness(session: Session, actor: Actor, child: Child, day: date) -> dict[st
 @require(Perm.HEALTH_VIEW)
 def record(child_id: int):  # type: ignore[no-untyped-def]
     """A child's health record, every section the health modules provide."""
-    actor, fac = current_actor(), facility()
-    child = get_child(db.session, actor, child_id)
-    audit_health_read(child.id, "record")
-    day = today(fac, now())
+    return render_record(get_child(db.session, current_actor(), child_id))
+
+
+def render_record(child: Child, **context: Any) -> str:
+    """Audit the read, then render the record page with every section (and ``context``)."""
+    actor = current_actor()
+    # The identity key, not child.id: after a rollback, reading an attribute would open the
+    # request's write transaction before the audit's own one, which then waits for it.
+    audit_health_read(inspect(child).identity[0], "record")
+    day = today(facility(), now())
     parts = [
         (s, s.load(db.session, actor, child, day))
         for s in sorted(SECTIONS.values(), key=lambda s: s.order)
     ]
-    return render_template("health/child.html", child=child, parts=parts, day=day)
+    return render_template("health/child.html", child=child, parts=parts, day=day, **context)
 
 
 # Importing these registers their sections (they import this module, so they come last).
