@@ -111,26 +111,18 @@ class RetentionConfig(BaseModel):
         "or a folder restored into an old folder is noticed within this many rescans. "
         "1: every folder on every rescan.",
     )
-    list_workers: int | None = Field(
-        0,
-        ge=0,
-        description="Worker processes listing old folders (by name) in parallel during a "
-        "long walk, such as a cold scan; None: one per CPU, at most 4, none on one CPU; "
-        "0: list in the scanning process only. Off by default: workers cost more CPU in "
-        "all, and only shorten a cold scan when a core is idle (never in a threaded "
-        "service, which lists in its own process anyway).",
-    )
-    list_workers_min_folders: int = Field(
-        1000,
-        ge=0,
-        description="The pool starts only after a walk has listed this many old folders "
-        "itself, so small stores and ordinary rescans never start processes.",
+    find_command: str | None = Field(
+        "find",
+        description="GNU find, which lists the store for a cold scan in a second process "
+        "while the scan summarises what it prints (a cold scan then costs little more than "
+        "find itself); the scan lists everything itself when this is None or when find "
+        "is missing, is not GNU find or fails.",
     )
     list_timeout_seconds: float = Field(
         300.0,
         gt=0,
-        description="Longest wait for the listing pool to answer; on a timeout the folders "
-        "still being listed are reported as problems and the pool is stopped.",
+        description="Longest silence from find during a cold scan; then find is stopped and "
+        "the scan reports unknown (a hung mount would hang a listing here as well).",
     )
     zone: str = Field(
         "Asia/Shanghai",

@@ -280,6 +280,19 @@ class Index:
             many=True,
         )
 
+    def set_mtimes(self, paths: list[str], mtime_ns: int) -> None:
+        """Store another mtime for the given folders (one that makes a rescan list them)."""
+        self._run(
+            "UPDATE dirs SET mtime_ns = ? WHERE path = ?",
+            [(mtime_ns, p) for p in paths],
+            many=True,
+        )
+
+    def forget_all(self) -> None:
+        """Drop every folder written in this run (a cold scan starting again)."""
+        for table in ("dirs", "files", "parts"):
+            self._run(f"DELETE FROM {table}")
+
     def set_flags(self, paths: list[str], flags: int) -> None:
         """Add ``flags`` to the given folders."""
         self._run(

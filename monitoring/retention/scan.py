@@ -7,9 +7,10 @@ turns a folder's names into start times with one table lookup per name. Those fo
 prove coverage; their sizes (zero-length files, bitrate, mtime against the name) are read
 later by the verify pass, newest first, within ``verify_folders_per_scan`` folders and
 ``verify_files_per_scan`` files per scan. Recent folders, and every folder when headers
-are read, get one ``stat`` per file. With ``list_workers`` set, a long walk (a cold scan)
-hands the old folders beyond the first ``list_workers_min_folders`` to a bounded pool of
-worker processes (``listing``); the answer is the same, in path order.
+are read, get one ``stat`` per file. With ``find_command`` set, the cold scan reads the
+store from GNU ``find`` running in a second process (``findlist``) and lists here only the
+folders ``find``'s stream cannot settle (parents, recent folders, unreadable ones); when
+``find`` fails it lists everything here. The answer is the same either way.
 
 Rescan: the indexed folders due this turn are ``lstat``-ed straight from their paths (no
 walk): the root, folders modified within ``size_check_days``, folders not rolled up yet,
@@ -30,6 +31,7 @@ rebuilds that camera's rollup from its folders' parts.
 from __future__ import annotations
 
 import errno
+import gc
 import itertools
 import logging
 import operator
@@ -40,7 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from monitoring.retention import listing, mp4, rollup
+from monitoring.retention import findlist, listing, mp4, rollup
 from monitoring.retention.config import RetentionConfig
 from monitoring.retention.index import (
     FUTURE,
@@ -58,6 +60,7 @@ from monitoring.retention.layout import BadName, Layout
 log = logging.getLogger(__name__)
 
 _UNSIZED = (None, None, None, None, None)  # an entry listed by name only
+_WRITE_BATCH = 2000  # folders written to the index at a time during a cold scan
 # The mtime stored for a folder to list again: never a real one, and "recent", so every
 # rescan checks it until it lists cleanly.
 _RETRY = 1 << 62
@@ -72,6 +75,7 @@ class ScanStats:
     """What the scan did: counts the index test and the benchmark look at."""
 
     dirs_listed: int = 0
+    dirs_found: int = 0  # of those, listed by find in a second process
     dirs_reused: int = 0
     files_statted: int = 0
     files_parsed: int = 0
@@ -125,11 +129,19 @@ def scan(
     except OSError as exc:
         raise ScanError(f"{root}: {_why(exc)}") from None
     run = _Scan(root, layout, config, now, index, parse, parse_hook, on_dir)
-    run.run(st)
+    # A cold scan builds some hundred thousand small containers that all live until it
+    # ends, and no cycles: the collector would walk them again and again for nothing.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        run.run(st)
+    finally:
+        if collecting:
+            gc.enable()
     return run.result
 
 
-@dataclass
+@dataclass(slots=True)
 class _Listed:
     parts: dict[str, dict]
     flags: int
@@ -151,6 +163,7 @@ class _Scan:
         self.known: dict[str, tuple[int, int]] = {}
         self.listed: dict[str, _Listed] = {}
         self.writes: list[tuple[str, int, int, str, dict[str, dict]]] = []
+        self.written = 0  # self.writes[:written] are in the index already
         self.unrolled: list[str] = []  # reused, settled, not folded in yet
         self.kept: list[str] = []  # unreadable now: report what the index knew
         self.vanished: list[str] = []
@@ -159,12 +172,10 @@ class _Scan:
         self.cache: dict = {}  # summarise_names' per-name-set cache
         days = config.size_check_days
         self.size_after = None if days is None or parse else now - days * 86400
-        self.pool: listing.Pool | None = None
-        self.workers = listing.worker_count(config.list_workers)
-        self.named_here = 0  # folders listed by name here before the pool starts
         # New folders not listed (unreadable, timed out) are not indexed: their parents get
         # the _RETRY mtime, so the next rescan lists them again and finds them.
         self.retry: set[str] = set()
+        self.files_here = 0  # regular files in the folder list() read last
 
     def settled(self, st: os.stat_result) -> bool:
         return self.now - st.st_mtime_ns / 1e9 > self.config.settle_seconds
@@ -175,35 +186,18 @@ class _Scan:
         self.known = self.index.dirs(self.config.recheck_slots, int(recent * 1e9))
         self.partial = self.config.recheck_slots > 1
         stack: list[tuple[str, str, os.stat_result]] = []
-        try:
-            if not self.index.has_dirs:
+        if not self.index.has_dirs:
+            if not self.walk_found(root_st):
                 stack.append(("", str(self.root), root_st))
                 self.walk(stack)
-            else:
-                self.rescan(root_st, stack)
-                self.verify()
-        except BaseException:
-            if self.pool is not None:
-                self.pool.close(kill=True)
-            raise
-        if self.pool is not None:
-            self.pool.close()
+        else:
+            self.rescan(root_st, stack)
+            self.verify()
         self.finish()
 
     def walk(self, stack: list[tuple[str, str, os.stat_result]]) -> None:
-        """List folders not in the index, top-down; old ones through the pool once it runs."""
-        batch: list[tuple[str, str, os.stat_result]] = []
-        while stack or batch or (self.pool is not None and self.pool.out):
-            if not stack:
-                if batch and self.pool is not None and self.pool.submit(batch):
-                    batch = []
-                if batch:  # no pool (any more): list them here (already marked seen)
-                    for rel, path, st in batch:
-                        self.list(rel, path, st, 0, stack)
-                    batch = []
-                    continue
-                self.collect(stack)
-                continue
+        """List folders not in the index, top-down."""
+        while stack:
             rel, path, st = stack.pop()
             if (st.st_dev, st.st_ino) in self.seen:
                 self.result.problems.append(
@@ -211,62 +205,57 @@ class _Scan:
                 )
                 continue
             self.seen.add((st.st_dev, st.st_ino))
-            if self.pooled(st):
-                batch.append((rel, path, st))
-                full = len(batch) >= listing.BATCH and self.pool is not None
-                if full and self.pool.submit(batch):  # type: ignore[union-attr]
-                    batch = []
-            else:
-                self.list(rel, path, st, 0, stack)
+            self.list(rel, path, st, 0, stack)
             if self.on_dir is not None:
-                self.on_dir(len(stack) + len(batch))
+                self.on_dir(len(stack))
 
-    def pooled(self, st: os.stat_result) -> bool:
-        """Whether a new folder goes to the pool: it is listed by name only and one runs."""
-        if self.size_after is None or st.st_mtime_ns / 1e9 >= self.size_after:
+    def walk_found(self, root_st: os.stat_result) -> bool:
+        """The cold walk from ``find``'s listing; False, with nothing kept, if find failed."""
+        command = self.config.find_command
+        if not command or self.size_after is None:
             return False
-        if self.pool is None and self.workers:
-            self.named_here += 1
-            if self.named_here > self.config.list_workers_min_folders:
-                self.workers, self.pool = 0, None  # at most one pool per scan
-                args = (summarise_names, self.layout, self.config, self.now)
-                self.pool = listing.Pool(
-                    listing.worker_count(self.config.list_workers),
-                    self.config.list_timeout_seconds,
-                    args,
-                )
-        return self.pool is not None and self.pool.alive
-
-    def collect(self, stack: list) -> None:
-        """Take one finished batch from the pool and digest it like a folder listed here."""
-        assert self.pool is not None
-        results, batch, lost = self.pool.next()
-        if not self.pool.alive:
-            self.pool.close()
-        if lost == "lost":  # a worker died: list the batch here
-            for rel, path, st in batch:
-                self.list(rel, path, st, 0, stack)
-            return
-        if lost is not None:
-            self.result.stats.dirs_listed += len(batch)
-            self.result.problems.extend((rel or ".", lost) for rel, _, _ in batch)
-            self.retry.update(rel for rel, _, _ in batch)
-            return
+        root = str(self.root)
+        prefix = root + os.sep
+        timeout = self.config.list_timeout_seconds
         stats = self.result.stats
-        for (rel, path, st), got in zip(batch, results, strict=True):
-            stats.dirs_listed += 1
-            if len(got) == 5:
-                _, text, count, camera, runs = got
-                stats.files_named += count
-                self.keep_plain(rel, st, text, camera, listing.names_part(runs, count))
-                continue
-            if len(got) == 2:
-                self.result.problems.append((rel or ".", got[1]))
-                self.retry.add(rel)
-                continue
-            _, text, count, summary, subs, problems = got
-            self.result.problems.extend(problems)
-            self.digest(rel, path, st, 0, {}, stack, subs, None, count, text, summary, True)
+        size_after = self.size_after
+        on_dir = self.on_dir
+        mixed: set[str] = set()  # listed here, with subfolders and files: see findlist
+        try:
+            for f in findlist.folders(root, command, timeout, mixed):
+                st = f.st if f.rel else root_st
+                if f.names is None or st.st_mtime_ns / 1e9 >= size_after:
+                    path = prefix + f.rel if f.rel else root
+                    # Subfolders are find's to list: none is queued here.
+                    self.list(f.rel, path, st, 0, None)  # type: ignore[arg-type]
+                    if self.files_here and f.names is None:
+                        mixed.add(f.rel)
+                else:
+                    stats.dirs_listed += 1
+                    stats.dirs_found += 1
+                    if f.links:
+                        self.result.problems.extend((p, "symlink not followed") for p in f.links)
+                    self.found_names(f.rel, st, f.names)  # type: ignore[arg-type]
+                if on_dir is not None:
+                    on_dir(0)
+                if len(self.writes) - self.written >= _WRITE_BATCH:
+                    # While find lists ahead: the index rows need not wait for the end.
+                    self.index.put_many(self.writes[self.written :], rollup.day_of)
+                    self.written = len(self.writes)
+        except findlist.FindFailed as exc:
+            if exc.timed_out:
+                raise ScanError(str(exc)) from None
+            log.warning("find could not list %s (%s); listing it in this process", root, exc)
+            self.result = ScanResult(root=self.root)
+            self.listed.clear()
+            self.writes.clear()
+            if self.written:
+                self.index.forget_all()  # a cold scan: nothing was indexed before it
+                self.written = 0
+            self.seen.clear()
+            self.retry.clear()
+            return False
+        return True
 
     def rescan(self, root_st: os.stat_result, stack: list) -> None:
         """lstat every indexed folder; list the changed ones and any new subfolders."""
@@ -342,13 +331,14 @@ class _Scan:
         path: str,
         st: os.stat_result,
         flags: int,
-        stack: list,
+        stack: list | None,
         *,
         sized: bool = False,
         verifying: dict[str, dict] | None = None,
     ) -> bool:
         """List one folder (flags 0x100 = it is indexed), summarise it; False if unreadable."""
         self.result.stats.dirs_listed += 1
+        self.files_here = 0
         was_known = bool(flags & 0x100)
         old = self.index.entries(rel) if was_known else {}
         old_sized = any(e[0] is not None for e in old.values())
@@ -367,12 +357,8 @@ class _Scan:
                 return False
             names, subs, problems = got
             self.result.problems.extend(problems)
-            text = listing.names_text(names)
-            summary = summarise_names(rel, names, self.layout, self.config, self.now, self.cache)
-            return self.digest(
-                rel, path, st, flags, old, stack, subs, names, len(names), text, summary, True,
-                verifying=verifying,
-            )  # fmt: skip
+            self.files_here = len(names)
+            return self.named(rel, path, st, flags, old, stack, names, subs, verifying)
         try:
             it = os.scandir(path)
         except OSError as exc:
@@ -395,6 +381,7 @@ class _Scan:
                     self.result.problems.append((_join(rel, e.name), "symlink not followed"))
             except OSError as exc:
                 self.result.problems.append((_join(rel, e.name), _why(exc)))
+        self.files_here = len(entries)
         text = encode_entries(entries)
         if self.parse:
             summary = summarise(rel, entries, self.layout, self.config, self.now)
@@ -404,6 +391,41 @@ class _Scan:
             rel, path, st, flags, old, stack, subs, entries, 0, text, summary, False,
             verifying=verifying,
         )  # fmt: skip
+
+    def named(
+        self,
+        rel: str,
+        path: str,
+        st: os.stat_result,
+        flags: int,
+        old: dict[str, list],
+        stack: list,
+        names: list[str],
+        subs: list[listing.Sub],
+        verifying: dict[str, dict] | None = None,
+    ) -> bool:
+        """Summarise a folder listed by name only (here or by find) and digest it."""
+        text = listing.names_text(names)
+        summary = summarise_names(rel, names, self.layout, self.config, self.now, self.cache)
+        return self.digest(
+            rel, path, st, flags, old, stack, subs, names, len(names), text, summary, True,
+            verifying=verifying,
+        )  # fmt: skip
+
+    def found_names(self, rel: str, st: os.stat_result, joined: str) -> None:
+        """``named`` for a new folder whose names find printed (joined by ``/``)."""
+        text = "/" + joined if joined else "{}"
+        summary = summarise_names(
+            rel, None, self.layout, self.config, self.now, self.cache, joined=joined
+        )
+        one = listing.plain(summary)
+        if one is not None:  # one camera's good names: most folders, no list of names made
+            self.result.stats.files_named += one[1]["unsized"]
+            self.keep_plain(rel, st, text, *one)
+            return
+        names = joined.split("/") if joined else []
+        path = os.path.join(str(self.root), rel)
+        self.digest(rel, path, st, 0, {}, None, [], names, len(names), text, summary, True)
 
     def digest(
         self,
@@ -424,9 +446,8 @@ class _Scan:
     ) -> bool:
         """Queue new subfolders, note deletions, and keep the folder's row and parts.
 
-        ``listed`` is the names (``light``: listed by name only, ``count`` of them; None
-        when a worker listed the folder, which only happens to folders not in the index)
-        or the sized entries.
+        ``listed`` is the names (``light``: listed by name only, ``count`` of them) or the
+        sized entries. With ``stack`` None new subfolders are not queued (find lists them).
         """
         if light and not subs and not flags:  # a new folder, by name: the cold scan's usual
             one = listing.plain(summary)
@@ -435,7 +456,7 @@ class _Scan:
                 self.keep_plain(rel, st, text, *one)
                 return True
         was_known = bool(flags & 0x100)
-        if subs:
+        if subs and stack is not None:
             fresh = [_join(rel, name) for name, _ in subs]
             fresh = [f for f in fresh if f not in self.known]
             if fresh and was_known and self.partial:  # indexed, but not checked this turn
@@ -546,7 +567,8 @@ class _Scan:
         if self.retry:  # a new folder that could not be listed: its parent is listed again
             parents = {rel.rpartition("/")[0] for rel in self.retry if rel}
             self.writes = [(w[0], _RETRY, *w[2:]) if w[0] in parents else w for w in self.writes]
-        index.put_many(self.writes, day_of)
+            index.set_mtimes([w[0] for w in self.writes[: self.written] if w[0] in parents], _RETRY)
+        index.put_many(self.writes[self.written :], day_of)
         index.drop_many(self.vanished)
         index.add_deletions(res.deletions)
         hours_after = self.now - (cfg.rate_window_days + 1) * 86400
@@ -651,11 +673,13 @@ def _deleted(
 
 def summarise_names(
     rel: str,
-    names: list[str],
+    names: list[str] | None,
     layout: Layout,
     config: RetentionConfig,
     now: float,
     cache: dict | None = None,
+    *,
+    joined: str | None = None,
 ) -> dict:
     """``summarise`` for files listed by name only, per folder instead of per file.
 
@@ -663,16 +687,20 @@ def summarise_names(
     bitrate and mtime checks wait for the verify pass (the part counts them as unsized).
     ``cache`` maps a folder's joined names to its coverage relative to the hour: most hour
     folders of a camera hold the same names, so most folders cost one dictionary lookup.
+    ``joined`` may stand for ``names``: the names joined by ``/`` (the cache key).
     """
+    key = joined if joined is not None else "/".join(names or ()) if cache is not None else ""
     base_of = getattr(layout, "folder_base", None)
-    got = base_of(rel) if base_of is not None and names else None
+    got = base_of(rel) if base_of is not None and (names or joined) else None
+    if names is None and (got is None or cache is None or key not in cache):
+        names = joined.split("/") if joined else []
     if got is None:
-        return summarise(rel, dict.fromkeys(names, _UNSIZED), layout, config, now)
+        return summarise(rel, dict.fromkeys(names or (), _UNSIZED), layout, config, now)
     camera, base = got
     out: dict = {"cams": {}, "bad": []}
-    key = "/".join(names) if cache is not None else ""
     relative = cache.get(key) if cache is not None else None
     if relative is None:
+        assert names is not None
         offsets = layout.folder_starts(rel, names)[2]
         if None in offsets:
             for name, off in zip(names, offsets, strict=True):
@@ -693,6 +721,8 @@ def summarise_names(
                 cache[key] = relative
     runs_rel, count, last = relative
     if base + last > now + config.future_tolerance_seconds:
+        if names is None:
+            names = joined.split("/") if joined else []
         return summarise(rel, dict.fromkeys(names, _UNSIZED), layout, config, now)
     out["cams"][camera] = {
         "runs": [[base + a, base + b] for a, b in runs_rel],
