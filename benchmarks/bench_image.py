@@ -1,6 +1,9 @@
 """Image checks vs decoding: time per 1280x720 frame, same frames, same run.
 
-Target (issue 3): analysing a frame costs at most 25 % of decoding it.
+Target (issue 3): analysing a frame costs at most 25 % of decoding it, judged on the mean
+per frame: the view estimate runs on every ``moved_every``-th sample (the default
+configuration), so per-frame times have two levels and the mean is the true cost. The
+cost with the estimate on every sample is printed beside it.
 """
 
 from __future__ import annotations
@@ -63,10 +66,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = make_clip(Path(tmp), args.codec, args.frames)
         checker = CameraImageChecker(ImageCheckConfig(), name="bench")
+        each = CameraImageChecker(ImageCheckConfig(moved_every=1), name="bench-every")
         # Same CPU budget on both sides: the decoder gets as many threads as OpenCV.
         cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, args.threads])
         ok, first = cap.read()
         checker.enrol([first])
+        each.enrol([first])
+        every: list[float] = []
         decode: list[float] = []
         analyse: list[float] = []
         rotation: list[float] = []
@@ -80,6 +86,9 @@ def main() -> None:
                 break
             checker.check(frame)
             t_check = time.perf_counter() - t1
+            t4 = time.perf_counter()
+            each.check(frame)
+            every.append(time.perf_counter() - t4)
             # The rotation estimate alone (already inside check), reported on its own.
             small = prepare(frame, checker.config).small
             t2 = time.perf_counter()
@@ -96,8 +105,12 @@ def main() -> None:
     print(f"{'median':>10} {d * 1e3:10.2f} {a * 1e3:11.2f} {a / d:7.1%} {TARGET:7.0%}")
     print(f"{'mean':>10} {dm * 1e3:10.2f} {am * 1e3:11.2f} {am / dm:7.1%} {TARGET:7.0%}")
     r = statistics.median(rotation)
-    print(f"of which the rotation estimate (median): {r * 1e3:.2f} ms")
-    print("PASS" if a / d <= TARGET else "FAIL", "(median analysis / median decode)")
+    print(f"the rotation estimate alone (median): {r * 1e3:.2f} ms")
+    print(
+        f"with the view estimated on every sample (moved_every=1): mean analyse "
+        f"{statistics.mean(every) * 1e3:.2f} ms, {statistics.mean(every) / dm:.1%} of decoding"
+    )
+    print("PASS" if am / dm <= TARGET else "FAIL", "(mean analysis / mean decode)")
 
 
 if __name__ == "__main__":

@@ -69,8 +69,14 @@ class CameraImageChecker:
         self._history: deque[np.ndarray] = deque(maxlen=self.config.frozen_window)
         self._streaks = dict.fromkeys(PRIORITY, 0)
         self._probe_streaks = dict.fromkeys(PRIORITY, 0)
-        self._view_of: Prepared | None = None  # the sample _view_cache belongs to
-        self._view_cache = (0.0, 0.0)
+        # The view estimate (shift, match, rotation) is made every moved_every samples;
+        # between two estimates the last one stands.
+        self._view_of: Prepared | None = None  # the sample the estimate was last asked for
+        self._view_cache: tuple[float, float] | None = None
+        self._view_small: np.ndarray | None = None  # the picture the estimate was made on
+        self._turn: float | None = None
+        self._view_age = 0  # samples since the estimate was made
+        self._fresh = False  # whether the sample _view_of got a new estimate
 
     @property
     def baseline(self) -> Baseline:
@@ -85,6 +91,7 @@ class CameraImageChecker:
         self._reference_rotation = rotation_signature(
             prepared.small, self.config.moved_rotation_angles
         )
+        self._view_cache = self._turn = None
 
     def enrol(self, frames: Iterable[np.ndarray]) -> None:
         """Save the first frame as the reference view and learn the baseline from all of them."""
@@ -161,7 +168,9 @@ class CameraImageChecker:
                 findings[found.condition] = found
         self._history.append(prepared.grey)
         if not findings:
-            b.update(m, cfg, values.get("view_match"))
+            # The usual view match is learned from fresh estimates only.
+            match = values.get("view_match") if self._fresh and self._view_of is prepared else None
+            b.update(m, cfg, match)
         return _Sample(mode, warm, values, findings)
 
     def check(self, frame: np.ndarray) -> ImageCheckResult:
@@ -275,13 +284,38 @@ class CameraImageChecker:
         return self._moved(p, m, b, False, {}) is None
 
     def _view(self, p: Prepared) -> tuple[float, float]:
-        """Shift (fraction of the width) and match of the sample against the reference view."""
+        """Shift (fraction of the width) and match of the view against the reference.
+
+        Estimated on this sample, or taken from the latest estimate when that is fewer than
+        ``moved_every`` samples old and made on a picture that differs from this one by at
+        most ``moved_reuse_max_diff`` grey levels (a turn or a shift of the camera, or a
+        change of light, always makes a new estimate)."""
         if self._view_of is not p:
-            dx, dy, response = view_shift(self._reference_windowed, windowed(p.small))
-            width = p.small.shape[1]
-            shift = math.hypot(dx, dy) / width if math.isfinite(dx) else float("inf")
-            self._view_of, self._view_cache = p, (shift, response)
-        return self._view_cache
+            self._view_of = p
+            self._view_age += 1
+            cfg = self.config
+            self._fresh = (
+                self._view_cache is None
+                or self._view_age >= cfg.moved_every
+                or frame_difference(p.small, self._view_small) > cfg.moved_reuse_max_diff
+            )
+            if self._fresh:
+                self._view_small = p.small
+                dx, dy, response = view_shift(self._reference_windowed, windowed(p.small))
+                width = p.small.shape[1]
+                shift = math.hypot(dx, dy) / width if math.isfinite(dx) else float("inf")
+                self._view_cache, self._turn, self._view_age = (shift, response), None, 0
+        return self._view_cache  # type: ignore[return-value]
+
+    def _rotation(self, p: Prepared) -> float:
+        """The view's rotation against the reference, estimated with the shift."""
+        self._view(p)
+        if self._turn is None:
+            self._turn, _ = view_rotation(
+                self._reference_rotation,
+                rotation_signature(p.small, self.config.moved_rotation_angles),
+            )
+        return self._turn
 
     # Each check returns a Finding when it holds, and records what it measured.
 
@@ -390,9 +424,7 @@ class CameraImageChecker:
                 aspect="shift",
             )
         if self._reference_rotation is not None:
-            turn, _ = view_rotation(
-                self._reference_rotation, rotation_signature(p.small, cfg.moved_rotation_angles)
-            )
+            turn = self._rotation(p)
             v["view_rotation"] = round(turn, 2)
             if abs(turn) > cfg.moved_max_rotation:
                 return Finding(

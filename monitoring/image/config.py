@@ -132,6 +132,23 @@ class ImageCheckConfig(BaseModel):
         description="Moved when the view turned by more than this many degrees (estimated "
         "from the polar form of the magnitude spectrum, which a shift does not change).",
     )
+    moved_every: int = Field(
+        3,
+        ge=1,
+        description="Estimate the view (shift, match and rotation against the reference) at "
+        "least on every Nth sample of a camera; in between, a sample that looks like the one "
+        "last estimated (see moved_reuse_max_diff) takes that estimate. The estimate is the "
+        "costliest check, and a view changes only when the camera is moved.",
+    )
+    moved_reuse_max_diff: float = Field(
+        4.0,
+        ge=0,
+        description="A sample takes the last view estimate only when its small grey picture "
+        "differs from the estimated one by at most this mean grey difference (0-255). "
+        "Successive samples of a scene with motion and sensor noise differ by about 2; a "
+        "turn of 1 degree or a shift of 1 % of the width by 5 or more, so a moved camera "
+        "always gets a new estimate at once.",
+    )
     moved_rotation_angles: int = Field(
         128,
         ge=16,

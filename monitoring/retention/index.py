@@ -3,9 +3,11 @@
 ``dirs`` holds one row per folder: its mtime and flags (a rescan reads only this table);
 ``files`` its files (name -> size, mtime, header facts; or only the names when sizes were
 not read). ``parts`` holds each folder's summary
-per camera. ``rollups`` holds, per camera and UTC day, every settled part of that day folded
-into one, so a rescan decodes one rollup per camera and day instead of one summary per
-folder, and a change in a settled folder rebuilds only its camera's day. The deletion log
+per camera. ``rollups`` holds, per camera, one rollup per UTC day (every settled part of
+that day folded into one), all of a camera's days in one row, so a rescan decodes one row
+per camera instead of one summary per folder, and a change in a settled folder rebuilds
+only its camera's day. The covering indexes on ``dirs`` serve the rescan's query of the
+folders due this turn without reading the whole table. The deletion log
 lives in a second file beside it (attached as ``log``), synced, because it is a record and
 not a cache. Any SQLite failure (read-only or full disk, corrupt file) disables the index
 for the rest of the run instead of failing the scan; the report says so. A corrupt folder
@@ -28,7 +30,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-VERSION = 5
+VERSION = 6
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS dirs (
     path TEXT PRIMARY KEY, mtime_ns INTEGER NOT NULL, flags INTEGER NOT NULL,
@@ -36,13 +38,14 @@ CREATE TABLE IF NOT EXISTS dirs (
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, entries TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS ix_dirs_camera_day ON dirs (camera, day);
+CREATE INDEX IF NOT EXISTS ix_dirs_slot ON dirs (slot, path, mtime_ns, flags);
+CREATE INDEX IF NOT EXISTS ix_dirs_mtime ON dirs (mtime_ns, path, flags);
+CREATE INDEX IF NOT EXISTS ix_dirs_unrolled ON dirs (path, mtime_ns, flags) WHERE flags & 1 = 0;
 CREATE TABLE IF NOT EXISTS parts (
     path TEXT NOT NULL, camera TEXT NOT NULL, day INTEGER NOT NULL, part TEXT NOT NULL,
     PRIMARY KEY (path, camera)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ix_parts_camera_day ON parts (camera, day);
-CREATE TABLE IF NOT EXISTS rollups (
-    camera TEXT NOT NULL, day INTEGER NOT NULL, part TEXT NOT NULL,
-    PRIMARY KEY (camera, day)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rollups (camera TEXT PRIMARY KEY, days BLOB NOT NULL) WITHOUT ROWID;
 """
 # The deletion log, in its own file: it is an audit record, not a cache. A deletion seen
 # again after a crash lost the index's update is the same event, recorded once.
@@ -188,12 +191,19 @@ class Index:
         if slots <= 1:
             rows = self._run("SELECT path, mtime_ns, flags FROM dirs")
         else:
-            turn = self.next_turn()
-            rows = self._run(
-                "SELECT path, mtime_ns, flags FROM dirs WHERE path = '' "
-                "OR flags & ? = 0 OR mtime_ns >= ? OR slot % ? = ?",
-                (ROLLED, recent_ns, slots, turn % slots),
+            turn = self.next_turn() % slots
+            due = [s for s in range(SLOTS) if s % slots == turn]
+            # One indexed query each (an OR of them reads the whole table).
+            rows = self._run("SELECT path, mtime_ns, flags FROM dirs WHERE path = ''")
+            rows += self._run(
+                "SELECT path, mtime_ns, flags FROM dirs WHERE flags & 1 = 0"  # ROLLED
             )
+            rows += self._run(
+                "SELECT path, mtime_ns, flags FROM dirs WHERE mtime_ns >= ?", (recent_ns,)
+            )
+            marks = ",".join("?" * len(due))
+            sql = f"SELECT path, mtime_ns, flags FROM dirs WHERE slot IN ({marks})"
+            rows += self._run(sql, due)
         out = {p: (m, f) for p, m, f in rows}
         self.has_dirs = bool(out) or bool(self._run("SELECT 1 FROM dirs LIMIT 1"))
         return out
@@ -319,25 +329,36 @@ class Index:
 
     def rollups(self) -> dict[tuple[str, int], dict]:
         """Every camera's rollups, keyed by (camera, UTC day number)."""
-        rows = self._run("SELECT camera, day, part FROM rollups")
+        rows = self._run("SELECT camera, days FROM rollups")
+        out: dict[tuple[str, int], dict] = {}
         try:
             # marshal, not JSON: a rescan reads every camera's every day (a quarter as long).
-            return {(c, d): marshal.loads(p) for c, d, p in rows}
-        except (ValueError, EOFError, TypeError) as exc:  # a damaged row: rebuild the index
+            for camera, blob in rows:
+                for day, roll in marshal.loads(blob).items():
+                    out[(camera, day)] = roll
+        except (ValueError, EOFError, TypeError, AttributeError) as exc:  # a damaged row
             self._disable(sqlite3.DatabaseError(f"unreadable rollup: {exc}"))
             return {}
+        return out
 
-    def put_rollups(self, rollups: dict[tuple[str, int], dict]) -> None:
-        """Replace the given rollups."""
+    def put_rollups(self, rollups: dict[tuple[str, int], dict], cameras: set[str]) -> None:
+        """Store the rollups of ``cameras`` (all their days); a camera without any is dropped."""
+        if not cameras:
+            return
+        by_camera: dict[str, dict[int, dict]] = {c: {} for c in cameras}
+        for (camera, day), roll in rollups.items():
+            if camera in by_camera:
+                by_camera[camera][day] = roll
         self._run(
-            "INSERT OR REPLACE INTO rollups VALUES (?, ?, ?)",
-            [(c, d, marshal.dumps(p)) for (c, d), p in rollups.items()],
+            "INSERT OR REPLACE INTO rollups VALUES (?, ?)",
+            [(c, marshal.dumps(days)) for c, days in by_camera.items() if days],
             many=True,
         )
-
-    def drop_rollups(self, keys: list[tuple[str, int]]) -> None:
-        """Forget rollups that have no part left."""
-        self._run("DELETE FROM rollups WHERE camera = ? AND day = ?", keys, many=True)
+        self._run(
+            "DELETE FROM rollups WHERE camera = ?",
+            [(c,) for c, days in by_camera.items() if not days],
+            many=True,
+        )
 
     def add_deletions(self, events: list[DeletionEvent]) -> None:
         """Record deletion events."""

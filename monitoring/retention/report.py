@@ -184,6 +184,9 @@ def _days(runs: list[list[float]], now: float, config: RetentionConfig) -> dict[
     for name, ds, de in _day_bounds(now, config.zone, config.required_days):
         while first < n and runs[first][1] <= ds:
             first += 1  # ends before this day, so before every later day too
+        if first < n and runs[first][0] <= ds and runs[first][1] >= de:
+            out[name] = 100.0 if de > ds else 0.0  # one run covers the whole day: the usual
+            continue
         covered = 0.0
         i = first
         while i < n and runs[i][0] < de:
@@ -207,21 +210,25 @@ def camera_report(
     hours: dict[int, int] = {}
     rates: list[tuple[float, str]] = []
     sized = unsized = 0
-    for part, folder in parts:
+    for part, folder in parts:  # about 90 rollups per camera: the usual part is plain
         raw.extend(part["runs"])
-        rep.bad.extend(BadSegment(*b) for b in part["bad"])
-        rep.bad.extend(
-            BadSegment(p, s, f"starts in the future ({s - now:+.0f} s from now: clock skew)")
-            for p, s, _ in part.get("future", [])
-        )
+        if part["bad"]:
+            rep.bad.extend(BadSegment(*b) for b in part["bad"])
+        if "future" in part:
+            rep.bad.extend(
+                BadSegment(p, s, f"starts in the future ({s - now:+.0f} s from now: clock skew)")
+                for p, s, _ in part["future"]
+            )
         rep.recorded_bytes += part["bytes"]
         sized += part.get("n", 0)
         unsized += part.get("unsized", 0)
-        for h, b in part["hours"].items():
-            hours[int(h)] = hours.get(int(h), 0) + b
+        if part["hours"]:
+            for h, b in part["hours"].items():
+                hours[int(h)] = hours.get(int(h), 0) + b
         if part.get("rate"):
             rates.append((part["rate"], folder))
-        rates.extend((r, f) for r, f in part.get("rates", ()))
+        if part.get("rates"):
+            rates.extend((r, f) for r, f in part["rates"])
     if rates:  # folders whose own median is far off the camera's (segments within a folder
         # were already judged against the folder's median when it was summarised)
         med = statistics.median(r for r, _ in rates)

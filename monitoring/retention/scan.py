@@ -262,11 +262,16 @@ class _Scan:
         left = len(self.known)
         root = str(self.root)
         prefix = root + os.sep
-        lstat = os.lstat
+        lstat, isdir = os.lstat, stat.S_ISDIR
+        now, settle = self.now, self.config.settle_seconds
+        on_dir = self.on_dir
+        reused = 0
         for rel, (mtime_ns, flags) in self.known.items():
             left -= 1
-            path = prefix + rel if rel else root
+            if on_dir is not None and left % 256 == 0:
+                on_dir(left)
             if rel:
+                path = prefix + rel
                 try:
                     st = lstat(path)
                 except OSError as exc:
@@ -276,20 +281,23 @@ class _Scan:
                         self.result.problems.append((rel, _why(exc)))
                         self.kept.append(rel)
                     continue
-                if not stat.S_ISDIR(st.st_mode):
+                if not isdir(st.st_mode):
                     self.vanished.append(rel)
                     continue
             else:
-                st = root_st
-            if st.st_mtime_ns == mtime_ns and not flags & FUTURE and self.settled(st):
-                self.result.stats.dirs_reused += 1
+                path, st = root, root_st
+            # The usual folder (unchanged, settled): one lstat and this comparison.
+            m = st.st_mtime_ns
+            if m == mtime_ns and not flags & FUTURE and now - m / 1e9 > settle:
+                reused += 1
                 if not flags & ROLLED:
                     self.unrolled.append(rel)
-            elif not self.list(rel, path, st, flags | 0x100, stack):
+                continue
+            if not self.list(rel, path, st, flags | 0x100, stack):
                 self.kept.append(rel)
-            self.walk(stack)
-            if self.on_dir is not None and left % 256 == 0:
-                self.on_dir(left)
+            if stack:
+                self.walk(stack)
+        self.result.stats.dirs_reused += reused
 
     def verify(self) -> None:
         """Size folders listed by name only, newest first, within this scan's budget.
@@ -621,13 +629,12 @@ class _Scan:
             else:
                 direct.append((rel, item.parts))
         index.set_flags(newly_rolled, ROLLED)
-        empty = [k for k in changed if _is_empty(rollups[k])]
-        for key in empty:
-            del rollups[key]
-        index.drop_rollups(empty)
-        index.put_rollups(
-            {k: rollup.finish(rollups[k], cfg.join_seconds) for k in changed if k in rollups}
-        )
+        for key in changed:
+            if _is_empty(rollups[key]):
+                del rollups[key]
+            else:
+                rollup.finish(rollups[key], cfg.join_seconds)
+        index.put_rollups(rollups, {camera for camera, _ in changed})
         for (cam, _), roll in sorted(rollups.items()):
             res.cameras.setdefault(cam, []).append((roll, ""))
         for rel, parts in direct:

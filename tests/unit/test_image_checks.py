@@ -189,3 +189,23 @@ def test_lighting_noise_and_vibration_are_not_rotation(scene, rng, make):
         result = checker.check(make(scene, rng))
         assert abs(result.measures["view_rotation"]) < 0.5
         assert "moved" not in result.findings
+
+
+def test_the_view_estimate_is_reused_only_for_a_picture_like_the_estimated_one(scene, rng):
+    cfg = ImageCheckConfig(persist_samples=3, moved_every=3)
+    checker = CameraImageChecker(cfg, name="room-1")
+    checker.enrol(media.normal_frame(scene, t, rng) for t in range(6))
+    normal = [checker.check(media.normal_frame(scene, t, rng)) for t in range(1, 7)]
+    matches = [r.measures["view_match"] for r in normal]
+    # Estimated on the 1st and 4th samples (every 3rd); the others take the estimate.
+    assert matches[0] == matches[1] == matches[2] and matches[3] == matches[4] == matches[5]
+    assert matches[0] != matches[3]
+    # A turned camera differs from the estimated picture: estimated at once, no delay.
+    turned = [checker.check(media.moved_frame(scene, rng, angle=5)) for _ in range(3)]
+    assert all(abs(r.measures["view_rotation"]) > 3.5 for r in turned)
+    assert turned[-1].status is Condition.MOVED
+    # Without reuse every sample is estimated.
+    each = CameraImageChecker(cfg.model_copy(update={"moved_every": 1}))
+    each.enrol(media.normal_frame(scene, t, rng) for t in range(6))
+    got = [each.check(media.normal_frame(scene, t, rng)).measures["view_match"] for t in (1, 2)]
+    assert got[0] != got[1]

@@ -67,7 +67,9 @@ def test_state_round_trips_through_json(scene, rng):
     assert state["streaks"] == {"black": 1, "covered": 1, "blurred": 1, "moved": 1}
     again = reloaded(checker, reference)
     a, b = checker.baselines[Mode.COLOUR], again.baselines[Mode.COLOUR]
-    assert b.samples == 10 and b.view_samples == 9
+    # The usual view match is learned from fresh view estimates only: of the 9 normal
+    # samples, the 1st, 4th and 7th (moved_every=3; the others look like them).
+    assert b.samples == 10 and b.view_samples == a.view_samples == 3
     assert b.brightness == pytest.approx(a.brightness, abs=1e-3)
     assert b.cell_std.shape == (6, 8)
     np.testing.assert_allclose(b.cell_std, a.cell_std, atol=1e-3)
