@@ -259,12 +259,25 @@ class _Scan:
 
     def rescan(self, root_st: os.stat_result, stack: list) -> None:
         """lstat every indexed folder; list the changed ones and any new subfolders."""
-        left = len(self.known)
         root = str(self.root)
+        # Folders are stat'ed relative to the open root: the kernel resolves three names
+        # instead of the whole path (a sixth of a rescan's time goes to these calls).
+        try:
+            root_fd: int | None = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            root_fd = None
+        try:
+            self._rescan(root, root_st, root_fd, stack)
+        finally:
+            if root_fd is not None:
+                os.close(root_fd)
+
+    def _rescan(self, root: str, root_st: os.stat_result, root_fd: int | None, stack: list) -> None:
         prefix = root + os.sep
-        lstat, isdir = os.lstat, stat.S_ISDIR
+        isdir, lstat, fstatat = stat.S_ISDIR, os.lstat, os.stat
         now, settle = self.now, self.config.settle_seconds
         on_dir = self.on_dir
+        left = len(self.known)
         reused = 0
         for rel, (mtime_ns, flags) in self.known.items():
             left -= 1
@@ -273,7 +286,10 @@ class _Scan:
             if rel:
                 path = prefix + rel
                 try:
-                    st = lstat(path)
+                    if root_fd is not None:
+                        st = fstatat(rel, dir_fd=root_fd, follow_symlinks=False)
+                    else:
+                        st = lstat(path)
                 except OSError as exc:
                     if exc.errno in (errno.ENOENT, errno.ENOTDIR):
                         self.vanished.append(rel)
@@ -549,12 +565,12 @@ class _Scan:
         self.result.stats.files_statted += 1
         if prev and prev[0] == fst.st_size and prev[1] == fst.st_mtime_ns:
             return prev
-        info = mp4.Mp4Info()
-        if self.parse and fst.st_size > 0:
-            self.result.stats.files_parsed += 1
-            if self.hook is not None:
-                self.hook(e.path)
-            info = mp4.probe(e.path, fst.st_size)
+        if not self.parse or fst.st_size == 0:
+            return [fst.st_size, fst.st_mtime_ns, None, None, None]
+        self.result.stats.files_parsed += 1
+        if self.hook is not None:
+            self.hook(e.path)
+        info = mp4.probe(e.path, fst.st_size)
         return [fst.st_size, fst.st_mtime_ns, info.duration, info.created, info.problem]
 
     def finish(self) -> None:
