@@ -394,17 +394,25 @@ class _Scan:
         subs: list[listing.Sub] = []
         with it:
             ents = list(it)
+        plain = not self.parse
+        statted = 0
         for e in ents:
             try:
                 # Files first: they are nearly all entries. Symlinks are never followed.
                 if e.is_file(follow_symlinks=False):
-                    entries[e.name] = self.file_entry(e, old.get(e.name))
+                    if plain and not old:  # a new folder, names trusted: one stat a file
+                        fst = e.stat(follow_symlinks=False)
+                        statted += 1
+                        entries[e.name] = [fst.st_size, fst.st_mtime_ns, None, None, None]
+                    else:
+                        entries[e.name] = self.file_entry(e, old.get(e.name))
                 elif e.is_dir(follow_symlinks=False):
                     subs.append((e.name, None))
                 elif e.is_symlink():
                     self.result.problems.append((_join(rel, e.name), "symlink not followed"))
             except OSError as exc:
                 self.result.problems.append((_join(rel, e.name), _why(exc)))
+        self.result.stats.files_statted += statted
         self.files_here = len(entries)
         text = encode_entries(entries)
         if self.parse:
