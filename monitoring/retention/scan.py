@@ -243,15 +243,15 @@ class _Scan:
                     self.index.put_many(self.writes[self.written :], rollup.day_of)
                     self.written = len(self.writes)
         except findlist.FindFailed as exc:
-            if exc.timed_out:
+            if self.written:
+                self.index.forget_all()  # a cold scan: nothing was indexed before it
+                self.written = 0
+            if exc.timed_out:  # a half-built index would pass for a whole one
                 raise ScanError(str(exc)) from None
             log.warning("find could not list %s (%s); listing it in this process", root, exc)
             self.result = ScanResult(root=self.root)
             self.listed.clear()
             self.writes.clear()
-            if self.written:
-                self.index.forget_all()  # a cold scan: nothing was indexed before it
-                self.written = 0
             self.seen.clear()
             self.retry.clear()
             return False

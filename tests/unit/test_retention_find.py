@@ -215,6 +215,33 @@ def test_a_hung_listing_times_out_into_unknown(tmp_path: Path) -> None:
     assert not Path(f"/proc/{pid.read_text().strip()}").exists()  # stopped and reaped
 
 
+def test_a_listing_that_hangs_half_way_leaves_no_half_built_index(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    _tree(store)
+    # Stands for a mount that stops answering after find printed 2,500 folders (more than
+    # one batch of index rows): old leaves of a camera that is not in the store.
+    settled = NOW.timestamp() - 3600  # a root untouched for an hour: reused as it is
+    os.utime(store / "recordings", (settled, settled))
+    root_ns = (store / "recordings").stat().st_mtime_ns  # find prints the real root
+    records = b"/D0/%d.%09d0/\0" % divmod(root_ns, 10**9) + b"".join(
+        b"/D1/1772900000.0000000000/x%04d\0" % i + b"00.00.mp4\0" for i in range(2500)
+    )
+    hung = tmp_path / "half-find"
+    hung.write_text(
+        f"#!{sys.executable}\nimport sys, time\nsys.stdout.buffer.write({records!r})\n"
+        "sys.stdout.flush()\ntime.sleep(60)\n"
+    )
+    hung.chmod(0o755)
+    cfg = FOUND.model_copy(update={"find_command": str(hung), "list_timeout_seconds": 1.0})
+    state = tmp_path / "state"
+    rep = check_retention(store, NOW, config=cfg, state_dir=state)
+    assert rep.status == "unknown" and "timed out" in rep.reasons[0]
+    # The next scan starts cold and gives the whole answer.
+    again = check_retention(store, NOW, config=FOUND, state_dir=state)
+    assert again.stats["dirs_found"] > 0 and again.stats["dirs_reused"] == 0
+    assert _answer(again) == _answer(check_retention(store, NOW, config=HERE))
+
+
 def test_find_listing_runs_beside_other_threads(tmp_path: Path) -> None:
     _tree(tmp_path)
     stop = threading.Event()
