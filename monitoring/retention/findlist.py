@@ -239,6 +239,7 @@ def folders(root: str, command: str, timeout: float, mixed: set[str]) -> Iterato
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        reader.join(5)  # the error pipe ends with the process; close it after its reader
         for pipe in (proc.stdout, proc.stderr):
             if pipe is not None:
                 pipe.close()
