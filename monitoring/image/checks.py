@@ -69,8 +69,8 @@ class CameraImageChecker:
         self._history: deque[np.ndarray] = deque(maxlen=self.config.frozen_window)
         self._streaks = dict.fromkeys(PRIORITY, 0)
         self._probe_streaks = dict.fromkeys(PRIORITY, 0)
-        # The view estimate (shift, match, rotation) is made every moved_every samples;
-        # between two estimates the last one stands.
+        # The view estimate (shift, match, rotation) is reused by samples that look like
+        # the one it was made on, for at most moved_every samples (see _view).
         self._view_of: Prepared | None = None  # the sample the estimate was last asked for
         self._view_cache: tuple[float, float] | None = None
         self._view_small: np.ndarray | None = None  # the picture the estimate was made on

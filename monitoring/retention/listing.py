@@ -31,13 +31,11 @@ def join(rel: str, name: str) -> str:
     return f"{rel}/{name}" if rel else name
 
 
-def read_names(
-    rel: str, path: str, stat_subs: bool
-) -> tuple[list[str], list[Sub], list[tuple[str, str]]] | str:
+def read_names(rel: str, path: str) -> tuple[list[str], list[Sub], list[tuple[str, str]]] | str:
     """A folder's file names, subfolders and problems; the reason when it cannot be read.
 
     Files are told from folders by ``d_type``, without a ``stat`` per file; symlinks are
-    never followed. Subfolders are ``lstat``-ed only with ``stat_subs``.
+    never followed; subfolders are not ``stat``-ed.
     """
     try:
         with os.scandir(path) as it:
@@ -61,13 +59,7 @@ def read_names(
             if e.is_file(follow_symlinks=False):
                 names.append(e.name)
             elif e.is_dir(follow_symlinks=False):
-                st: os.stat_result | str | None = None
-                if stat_subs:
-                    try:
-                        st = e.stat(follow_symlinks=False)
-                    except OSError as exc:
-                        st = why(exc)
-                subs.append((e.name, st))
+                subs.append((e.name, None))
             elif e.is_symlink():
                 problems.append((join(rel, e.name), "symlink not followed"))
         except OSError as exc:

@@ -373,7 +373,7 @@ class _Scan:
             and not old_sized
         )
         if light:
-            got = listing.read_names(rel, path, False)
+            got = listing.read_names(rel, path)
             if isinstance(got, str):
                 self.result.problems.append((rel or ".", got))
                 if not flags:
@@ -382,7 +382,12 @@ class _Scan:
             names, subs, problems = got
             self.result.problems.extend(problems)
             self.files_here = len(names)
-            return self.named(rel, path, st, flags, old, stack, names, subs, verifying)
+            text = listing.names_text(names)
+            summary = summarise_names(rel, names, self.layout, self.config, self.now, self.cache)
+            return self.digest(
+                rel, path, st, flags, old, stack, subs, names, len(names), text, summary, True,
+                verifying=verifying,
+            )  # fmt: skip
         try:
             it = os.scandir(path)
         except OSError as exc:
@@ -424,28 +429,8 @@ class _Scan:
             verifying=verifying,
         )  # fmt: skip
 
-    def named(
-        self,
-        rel: str,
-        path: str,
-        st: os.stat_result,
-        flags: int,
-        old: dict[str, list],
-        stack: list,
-        names: list[str],
-        subs: list[listing.Sub],
-        verifying: dict[str, dict] | None = None,
-    ) -> bool:
-        """Summarise a folder listed by name only (here or by find) and digest it."""
-        text = listing.names_text(names)
-        summary = summarise_names(rel, names, self.layout, self.config, self.now, self.cache)
-        return self.digest(
-            rel, path, st, flags, old, stack, subs, names, len(names), text, summary, True,
-            verifying=verifying,
-        )  # fmt: skip
-
     def found_names(self, rel: str, st: os.stat_result, joined: str) -> None:
-        """``named`` for a new folder whose names find printed (joined by ``/``)."""
+        """A new folder whose names find printed (joined by ``/``), summarised and kept."""
         text = "/" + joined if joined else "{}"
         summary = summarise_names(
             rel, None, self.layout, self.config, self.now, self.cache, joined=joined
